@@ -1,0 +1,74 @@
+// Command opentrail is OpenTrail's one binary: the server and the tools around it.
+//
+//	opentrail serve                    start the server (embedded storage in --data-dir)
+//	opentrail admin create-bucket      create a local-directory bucket
+//	opentrail lookup                   look up Event History through the public API
+//	opentrail version                  print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "opentrail:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: opentrail <command> [flags]
+
+commands:
+  serve                 start the server
+  admin create-bucket   create a local-directory bucket in a data directory
+  lookup                look up Event History (like aws cloudtrail lookup-events)
+  version               print the version
+
+Run "opentrail <command> -h" for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args[1:], stdout, stderr)
+	case "lookup":
+		return runLookup(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "opentrail", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// envDefault returns the environment variable's value, or def.
+func envDefault(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/opentrail/opentrail"
+	"github.com/opentrail/opentrail/internal/blob"
+	"github.com/opentrail/opentrail/internal/cloudtrail"
+	"github.com/opentrail/opentrail/internal/iam"
+	"github.com/opentrail/opentrail/internal/journal"
+	"github.com/opentrail/opentrail/internal/kv"
+	"github.com/opentrail/opentrail/internal/secret"
+	"github.com/opentrail/opentrail/internal/server"
+)
+
+// defaultRegions is the standard commercial AWS region list.
+const defaultRegions = "us-east-1,us-east-2,us-west-1,us-west-2,af-south-1,ap-east-1,ap-east-2,ap-south-1,ap-south-2," +
+	"ap-southeast-1,ap-southeast-2,ap-southeast-3,ap-southeast-4,ap-southeast-5,ap-southeast-7," +
+	"ap-northeast-1,ap-northeast-2,ap-northeast-3,ca-central-1,ca-west-1,eu-central-1,eu-central-2," +
+	"eu-west-1,eu-west-2,eu-west-3,eu-south-1,eu-south-2,eu-north-1,il-central-1,me-south-1,me-central-1," +
+	"mx-central-1,sa-east-1"
+
+type serveConfig struct {
+	dataDir        string
+	listen         string
+	accountID      string
+	rootKeyID      string
+	rootSecret     string
+	regions        []string
+	trustedProxies []netip.Prefix
+	logLevel       string
+}
+
+func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &serveConfig{}
+	fs.StringVar(&c.dataDir, "data-dir", envDefault("OPENTRAIL_DATA_DIR", "./data"), "data directory (env OPENTRAIL_DATA_DIR)")
+	fs.StringVar(&c.listen, "listen", envDefault("OPENTRAIL_LISTEN", "127.0.0.1:8470"), "address to listen on (env OPENTRAIL_LISTEN)")
+	fs.StringVar(&c.accountID, "account-id", envDefault("OPENTRAIL_ACCOUNT_ID", ""), "12-digit ID of the first account, used only when the data dir is new; default random (env OPENTRAIL_ACCOUNT_ID)")
+	fs.StringVar(&c.rootKeyID, "root-access-key-id", envDefault("OPENTRAIL_ROOT_ACCESS_KEY_ID", ""), "first account's root access key ID when the data dir is new; default generated (env OPENTRAIL_ROOT_ACCESS_KEY_ID)")
+	fs.StringVar(&c.rootSecret, "root-secret-access-key", envDefault("OPENTRAIL_ROOT_SECRET_ACCESS_KEY", ""), "first account's root secret access key when the data dir is new (env OPENTRAIL_ROOT_SECRET_ACCESS_KEY)")
+	regions := fs.String("regions", envDefault("OPENTRAIL_REGIONS", defaultRegions), "comma-separated regions served (env OPENTRAIL_REGIONS)")
+	proxies := fs.String("trusted-proxies", envDefault("OPENTRAIL_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-For is believed (env OPENTRAIL_TRUSTED_PROXIES)")
+	fs.StringVar(&c.logLevel, "log-level", envDefault("OPENTRAIL_LOG_LEVEL", "info"), "debug, info, warn or error (env OPENTRAIL_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.accountID != "" && !accountIDPattern.MatchString(c.accountID) {
+		return nil, fmt.Errorf("--account-id must be 12 digits, got %q", c.accountID)
+	}
+	if (c.rootKeyID == "") != (c.rootSecret == "") {
+		return nil, errors.New("--root-access-key-id and --root-secret-access-key must be given together")
+	}
+	if c.rootKeyID != "" && (len(c.rootKeyID) < 16 || len(c.rootKeyID) > 128 || len(c.rootSecret) < 16) {
+		return nil, errors.New("--root-access-key-id must be 16-128 characters and --root-secret-access-key at least 16")
+	}
+	for _, r := range strings.Split(*regions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			c.regions = append(c.regions, r)
+		}
+	}
+	if len(c.regions) == 0 {
+		return nil, errors.New("--regions must name at least one region")
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %w", err)
+		}
+		c.trustedProxies = append(c.trustedProxies, pfx)
+	}
+	return c, nil
+}
+
+var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	app, err := openApp(ctx, cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           app.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("opentrail serving", "addr", ln.Addr().String(), "data_dir", cfg.dataDir, "version", version)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	return nil
+}
+
+// app is everything serve runs, wired together.
+type app struct {
+	handler http.Handler
+	closers []func() error
+	log     *slog.Logger
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			a.log.Warn("close", "err", err)
+		}
+	}
+}
+
+func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Writer) (_ *app, err error) {
+	a := &app{log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	store, err := kv.Open(filepath.Join(cfg.dataDir, "meta"), log)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, store.Close)
+	box, err := secret.OpenKeyFile(filepath.Join(cfg.dataDir, "master.key"))
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	ids, err := iam.Open(iam.Options{Store: store, Box: box, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if len(ids.Accounts()) == 0 {
+		if err := bootstrap(cfg, ids, stdout); err != nil {
+			return nil, err
+		}
+	}
+
+	jr, err := journal.Open(filepath.Join(cfg.dataDir, "journal"), journal.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, jr.Close)
+
+	buckets := blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
+	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+
+	srv := server.New(server.Config{
+		Regions:        cfg.regions,
+		Authenticator:  ids,
+		Authorizer:     ids,
+		Recorder:       journalRecorder{jr},
+		Logger:         log,
+		Now:            now,
+		TrustedProxies: cfg.trustedProxies,
+		Extra: map[string]http.Handler{
+			"/health": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/plain")
+				_, _ = io.WriteString(w, "ok\n")
+			}),
+		},
+	})
+	srv.Register(ids.Services()...)
+	srv.Register(trails.Services()...)
+	a.handler = srv
+	return a, nil
+}
+
+// bootstrap creates the first account of a new data dir and, when its root credentials were
+// generated, writes them to <data-dir>/root-credentials (mode 0600) and says where, once.
+func bootstrap(cfg *serveConfig, ids *iam.IAM, stdout io.Writer) error {
+	acct := cfg.accountID
+	if acct == "" {
+		acct = randomDigits(12)
+	}
+	keyID, secretKey := cfg.rootKeyID, cfg.rootSecret
+	generated := keyID == ""
+	if generated {
+		keyID = "AKIA" + randomString(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+		secretKey = randomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+	}
+	if err := ids.EnsureAccount(acct, keyID, secretKey); err != nil {
+		return fmt.Errorf("create first account: %w", err)
+	}
+	if !generated {
+		return nil
+	}
+	path := filepath.Join(cfg.dataDir, "root-credentials")
+	body := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n# account %s\n", keyID, secretKey, acct)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		return fmt.Errorf("write root credentials: %w", err)
+	}
+	fmt.Fprintf(stdout, "Created account %s. Its root credentials are in %s (AWS shared-credentials format; use AWS_SHARED_CREDENTIALS_FILE=%s).\n", acct, path, path)
+	return nil
+}
+
+func randomDigits(n int) string {
+	s := randomString(n, "0123456789")
+	if s[0] == '0' {
+		s = "1" + s[1:]
+	}
+	return s
+}
+
+func randomString(n int, alphabet string) string {
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range b {
+		x, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic(err)
+		}
+		b[i] = alphabet[x.Int64()]
+	}
+	return string(b)
+}
+
+// journalRecorder makes records durable in the journal before responses are written.
+type journalRecorder struct{ j *journal.Journal }
+
+func (r journalRecorder) Record(ctx context.Context, e *opentrail.Event) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode record: %w", err)
+	}
+	if _, err := r.j.Append(ctx, b); err != nil {
+		return err
+	}
+	return nil
+}
