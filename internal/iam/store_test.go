@@ -17,7 +17,7 @@ import (
 func TestRestartKeepsEverything(t *testing.T) {
 	e := newEnv(t)
 	root := e.rootIAM()
-	bob, _, bobKey, bobSecret := e.userWithKey("bob")
+	_, _, bobKey, bobSecret := e.userWithKey("bob")
 	k2 := must(root.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("bob")}))(t).AccessKey
 	must(root.UpdateAccessKey(ctx, &awsiam.UpdateAccessKeyInput{UserName: aws.String("bob"), AccessKeyId: k2.AccessKeyId, Status: types.StatusTypeInactive}))(t)
 	doc := allow("*", "iam:ListUsers")
@@ -36,7 +36,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 
 	e.reopen()
 	root = e.rootIAM()
-	bob = e.iam(bobKey, bobSecret, "")
+	bob := e.iam(bobKey, bobSecret, "")
 
 	if got := must(root.ListUsers(ctx, &awsiam.ListUsersInput{}))(t).Users; len(got) != len(users) || *got[0].UserId != *users[0].UserId || !got[0].CreateDate.Equal(*users[0].CreateDate) {
 		t.Errorf("users after restart: %+v; before %+v", got, users)

@@ -79,7 +79,7 @@ func Op[In, Out any](name string, opts OpOptions[In], h func(ctx context.Context
 		if err != nil {
 			return in, nil, err
 		}
-		if any(out) == nil {
+		if out == nil {
 			return in, nil, nil
 		}
 		return in, out, nil
