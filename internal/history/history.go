@@ -1,0 +1,252 @@
+// Package history is OpenTrail's Event History: a 90-day index of management events that
+// answers the CloudTrail LookupEvents operation.
+//
+// It keeps its own Pebble database (a directory given to Open). Records arrive from the
+// journal through Follow, which applies them in journal order and stores, in the same atomic
+// batch, the sequence number of the last record applied (Cursor): after a restart the caller
+// resumes reading the journal at Cursor()+1, and because every key is derived from the record
+// and its sequence number, applying a record twice writes the same keys again and never
+// duplicates an event.
+//
+// Every key starts with the UTC day of the event, then the account (recipientAccountId) and
+// the region (awsRegion), so that
+//
+//   - a lookup by one attribute, or by time alone, is a range scan per day, newest first;
+//   - retention deletes whole days with one range deletion (Expire, run hourly by Run);
+//   - an account only ever reads keys under its own account ID, and LookupEvents reads the
+//     Event History of the region it is called in, as CloudTrail does.
+//
+// Each record is stored once, with the LookupEvents columns derived from it (Username,
+// Resources, ...), under its event key; each attribute value it can be looked up by is a
+// small, empty-valued index key that names the event key. Data events and network-activity
+// events are not kept; Insights events are kept apart and returned only for
+// EventCategory=insight. docs/history.md describes the layout and what is indexed.
+//
+// History runs two kinds of background work, both started by the caller: Follow (ingest)
+// and Run (retention). Lookup may be called concurrently with both.
+package history
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// Defaults for Options.
+const (
+	// DefaultRetention is how long Event History keeps events: 90 days, as CloudTrail.
+	DefaultRetention = 90 * 24 * time.Hour
+	// DefaultRetentionInterval is how often Run deletes expired days.
+	DefaultRetentionInterval = time.Hour
+	// DefaultCacheSize is the default Pebble block cache size.
+	DefaultCacheSize = 64 << 20
+	// DefaultMemTableSize is the default Pebble memtable size.
+	DefaultMemTableSize = 16 << 20
+	// DefaultBlockSize is the default Pebble data block size.
+	DefaultBlockSize = 16 << 10
+)
+
+// Options configure a History. The zero value is ready to use.
+type Options struct {
+	// Now is the clock (default time.Now). Retention and the default time range of lookups
+	// are computed from it.
+	Now func() time.Time
+	// Logger receives ingest and retention messages (default: discarded).
+	Logger *slog.Logger
+	// Retention is how long events are kept (default DefaultRetention). Events older than
+	// Now()-Retention are neither indexed nor returned; whole UTC days older than that are
+	// deleted by Expire.
+	Retention time.Duration
+	// RetentionInterval is how often Run calls Expire (default DefaultRetentionInterval).
+	RetentionInterval time.Duration
+	// CacheSize is the Pebble block cache size in bytes (default DefaultCacheSize).
+	CacheSize int64
+	// MemTableSize is the Pebble memtable size in bytes (default DefaultMemTableSize).
+	MemTableSize uint64
+	// BlockSize is the Pebble data block size in bytes (default DefaultBlockSize). Lookups
+	// read one block per event they return, so smaller blocks mean less to read and
+	// decompress per result; larger ones compress better.
+	BlockSize int
+}
+
+// History is an open Event History. It is safe for concurrent use.
+type History struct {
+	db        *pebble.DB
+	log       *slog.Logger
+	now       func() time.Time
+	retention time.Duration
+	interval  time.Duration
+	tokenKey  []byte
+
+	cursor   atomic.Uint64
+	inflight atomic.Int32 // lookups running
+	wmu      sync.Mutex   // serialises index batches so that the cursor only moves forward
+}
+
+// Open opens (or creates) the Event History in dir.
+func Open(dir string, opts Options) (*History, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.RetentionInterval <= 0 {
+		opts.RetentionInterval = DefaultRetentionInterval
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = DefaultCacheSize
+	}
+	if opts.MemTableSize == 0 {
+		opts.MemTableSize = DefaultMemTableSize
+	}
+	if opts.BlockSize <= 0 {
+		opts.BlockSize = DefaultBlockSize
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	po := &pebble.Options{
+		Cache:                       cache,
+		Comparer:                    comparer,
+		Logger:                      pebbleLogger{opts.Logger},
+		MemTableSize:                opts.MemTableSize,
+		MemTableStopWritesThreshold: 4,
+		FormatMajorVersion:          pebble.FormatNewest,
+	}
+	// Keys of one family share a Pebble "prefix" (see comparer), but their suffixes are
+	// positions, not versions: keep every value inline.
+	po.Experimental.SpanPolicyFunc = func([]byte) (pebble.SpanPolicy, []byte, error) {
+		return pebble.SpanPolicy{DisableValueSeparationBySuffix: true}, nil, nil
+	}
+	po.Levels[0].BlockSize = opts.BlockSize
+	po.Levels[0].IndexBlockSize = 256 << 10
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionFastest })
+	db, err := pebble.Open(dir, po)
+	cache.Unref() // the DB holds its own reference
+	if err != nil {
+		return nil, fmt.Errorf("history: open %s: %w", dir, err)
+	}
+	h := &History{
+		db:        db,
+		log:       opts.Logger,
+		now:       opts.Now,
+		retention: opts.Retention,
+		interval:  opts.RetentionInterval,
+	}
+	if err := h.loadMeta(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// loadMeta checks the format, loads the cursor and loads (or creates) the token key.
+func (h *History) loadMeta() error {
+	format, err := h.get(keyFormat)
+	if err != nil {
+		return err
+	}
+	switch {
+	case format == nil:
+		// A new directory: write the format and a fresh token key, durably.
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return fmt.Errorf("history: token key: %w", err)
+		}
+		b := h.db.NewBatch()
+		_ = b.Set(keyFormat, []byte(formatVersion), nil)
+		_ = b.Set(keyTokenKey, key, nil)
+		if err := b.Commit(pebble.Sync); err != nil {
+			return fmt.Errorf("history: initialise: %w", err)
+		}
+		h.tokenKey = key
+		return nil
+	case string(format) != formatVersion:
+		return fmt.Errorf("history: unsupported format %q (want %q)", format, formatVersion)
+	}
+	key, err := h.get(keyTokenKey)
+	if err != nil {
+		return err
+	}
+	if len(key) != 32 {
+		return errors.New("history: token key missing or damaged")
+	}
+	h.tokenKey = key
+	cur, err := h.get(keyCursor)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		if len(cur) != 8 {
+			return errors.New("history: cursor damaged")
+		}
+		h.cursor.Store(binary.BigEndian.Uint64(cur))
+	}
+	return nil
+}
+
+// get returns a copy of key's value, or nil when it is absent.
+func (h *History) get(key []byte) ([]byte, error) {
+	v, closer, err := h.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("history: read %q: %w", key, err)
+	}
+	defer closer.Close()
+	return append([]byte{}, v...), nil
+}
+
+// Cursor returns the sequence number of the last journal record applied (0 if none). A
+// consumer resumes the journal at Cursor()+1.
+func (h *History) Cursor() uint64 { return h.cursor.Load() }
+
+// Close flushes and closes the database. Follow, Run and Lookup must have returned.
+func (h *History) Close() error {
+	if err := h.db.Close(); err != nil {
+		return fmt.Errorf("history: close: %w", err)
+	}
+	return nil
+}
+
+// Metrics returns the Pebble metrics of the store (block cache hits, levels, sizes), for
+// diagnostics and benchmarks.
+func (h *History) Metrics() *pebble.Metrics { return h.db.Metrics() }
+
+// Flush writes the memtable to disk. Tests and benchmarks use it; the server never needs to.
+func (h *History) Flush() error { return h.db.Flush() }
+
+// Compact compacts the whole key space. Benchmarks use it to measure a settled store.
+func (h *History) Compact(ctx context.Context) error {
+	return h.db.Compact(ctx, []byte{nsMeta}, []byte{nsDay + 1}, true)
+}
+
+// pebbleLogger routes Pebble's messages to slog.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "history-pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "history-pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "history-pebble")
+	panic(msg)
+}
