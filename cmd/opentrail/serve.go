@@ -12,16 +12,19 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/blob"
 	"github.com/opentrail/opentrail/internal/cloudtrail"
+	"github.com/opentrail/opentrail/internal/history"
 	"github.com/opentrail/opentrail/internal/iam"
 	"github.com/opentrail/opentrail/internal/journal"
 	"github.com/opentrail/opentrail/internal/kv"
@@ -132,6 +135,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if addr := os.Getenv("OPENTRAIL_PPROF_LISTEN"); addr != "" {
+		// Profiling endpoints on a separate listener, only when asked for (debugging aid).
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go func() { log.Warn("pprof listener stopped", "err", http.ListenAndServe(addr, mux)) }()
+	}
 	log.Info("opentrail serving", "addr", ln.Addr().String(), "data_dir", cfg.dataDir, "version", version)
 
 	select {
@@ -153,9 +163,45 @@ type app struct {
 	handler http.Handler
 	closers []func() error
 	log     *slog.Logger
+	stop    context.CancelFunc // stops the journal consumers
+	wg      sync.WaitGroup
+}
+
+// startConsumers runs the journal consumers (Event History ingest and retention) until
+// close. Each resumes from its own durable cursor.
+func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *history.History) {
+	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
+	run := func(name string, fn func(context.Context) error) {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("journal consumer stopped", "consumer", name, "err", err)
+			}
+		}()
+	}
+	run("history", func(ctx context.Context) error {
+		r := jr.NewReader(hist.Cursor() + 1)
+		defer r.Close()
+		return hist.Follow(ctx, journalSource{r})
+	})
+	run("history-retention", hist.Run)
+}
+
+// journalSource adapts a journal reader to the consumers' Source interface.
+type journalSource struct{ r *journal.Reader }
+
+func (s journalSource) Next(ctx context.Context) (uint64, []byte, error) {
+	rec, err := s.r.Next(ctx)
+	return rec.Seq, rec.Payload, err
 }
 
 func (a *app) close() {
+	if a.stop != nil {
+		a.stop()
+		a.wg.Wait()
+		a.stop = nil
+	}
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		if err := a.closers[i](); err != nil {
 			a.log.Warn("close", "err", err)
@@ -199,6 +245,13 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	}
 	a.closers = append(a.closers, jr.Close)
 
+	hist, err := history.Open(filepath.Join(cfg.dataDir, "history"), history.Options{Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, hist.Close)
+	a.startConsumers(ctx, jr, hist)
+
 	buckets := blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
 	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, Now: now, Logger: log})
 	if err != nil {
@@ -221,7 +274,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		},
 	})
 	srv.Register(ids.Services()...)
-	srv.Register(trails.Services()...)
+	srv.Register(trails.Services(hist.Operations()...)...)
 	a.handler = srv
 	return a, nil
 }
