@@ -132,7 +132,7 @@ func TestWriteErrorQuery(t *testing.T) {
 		t.Fatalf("status %d", rec.Code)
 	}
 	var v struct {
-		Error struct{ Type, Code, Message string }
+		Error     struct{ Type, Code, Message string }
 		RequestID string `xml:"RequestId"`
 	}
 	if err := xml.Unmarshal(rec.Body.Bytes(), &v); err != nil {

@@ -68,3 +68,20 @@ expect_error() {
 
 # eq GOT WANT WHAT
 eq() { [ "$1" == "$2" ] || fail "$3: got '$1', want '$2'"; }
+
+# deadline SECONDS: end the script (failing, with its EXIT trap run) if it still runs after
+# SECONDS, so that a hung server or CLI call cannot hold a test run forever.
+deadline() {
+  local main=$$ secs=$1
+  (
+    trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+    sleep "$secs" & sp=$!
+    wait "$sp"
+    echo "FAIL: $(basename "$0") still running after ${secs}s; stopping it" >&2
+    kill -TERM "$main"
+  ) &
+  DEADLINE_PID=$!
+}
+
+# jeq JSON FILTER WANT WHAT: the jq filter (raw output) applied to JSON must print WANT.
+jeq() { eq "$(jq -r "$2" <<<"$1")" "$3" "$4"; }
