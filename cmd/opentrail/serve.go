@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opentrail/opentrail"
@@ -262,7 +263,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		Regions:        cfg.regions,
 		Authenticator:  ids,
 		Authorizer:     ids,
-		Recorder:       journalRecorder{jr},
+		Recorder:       newJournalRecorder(jr),
 		Logger:         log,
 		Now:            now,
 		TrustedProxies: cfg.trustedProxies,
@@ -328,8 +329,17 @@ func randomString(n int, alphabet string) string {
 	return string(b)
 }
 
-// journalRecorder makes records durable in the journal before responses are written.
-type journalRecorder struct{ j *journal.Journal }
+// journalRecorder makes records durable in the journal before responses are written. It
+// remembers whether the last append failed, so that the server refuses state changes while
+// the journal cannot record them.
+type journalRecorder struct {
+	j      *journal.Journal
+	failed *atomic.Bool
+}
+
+func newJournalRecorder(j *journal.Journal) journalRecorder {
+	return journalRecorder{j: j, failed: new(atomic.Bool)}
+}
 
 func (r journalRecorder) Record(ctx context.Context, e *opentrail.Event) error {
 	b, err := json.Marshal(e)
@@ -337,7 +347,12 @@ func (r journalRecorder) Record(ctx context.Context, e *opentrail.Event) error {
 		return fmt.Errorf("encode record: %w", err)
 	}
 	if _, err := r.j.Append(ctx, b); err != nil {
+		r.failed.Store(true)
 		return err
 	}
+	r.failed.Store(false)
 	return nil
 }
+
+// Healthy reports whether the last append succeeded.
+func (r journalRecorder) Healthy() bool { return !r.failed.Load() }

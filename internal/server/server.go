@@ -197,7 +197,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dec = jsonDecoder(body)
 	}
 	ctx := r.Context()
-	in, out, herr := s.invoke(ctx, c, op, dec)
+	var in, out any
+	var herr error
+	if !op.ReadOnly && !s.recorderHealthy() {
+		// The journal failed its last append: do not change state that might go unrecorded.
+		// This call's own record is still attempted below; if it lands, the journal is back.
+		herr = opentrail.ErrJournalUnavailable
+	} else {
+		in, out, herr = s.invoke(ctx, c, op, dec)
+	}
 	if s.cfg.Recorder != nil {
 		rec := s.buildRecord(r, c, in, out, herr)
 		// The record must outlive a client that hangs up: it describes a call that happened.
@@ -227,6 +235,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if werr != nil {
 		s.log.Warn("write response", "op", op.Name, "request_id", reqID, "err", werr)
 	}
+}
+
+// HealthReporter is implemented by recorders that know whether their last append failed.
+type HealthReporter interface {
+	Healthy() bool
+}
+
+func (s *Server) recorderHealthy() bool {
+	h, ok := s.cfg.Recorder.(HealthReporter)
+	return !ok || h.Healthy()
 }
 
 // invoke runs the operation, turning a handler panic into an internal error so that one bad
