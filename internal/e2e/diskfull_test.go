@@ -9,11 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
@@ -156,6 +159,8 @@ func TestDiskFullJournal(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("health check with a full disk: HTTP %d", resp.StatusCode)
 	}
+	// A mutating call made right after a refused one is refused too, without taking effect.
+	refusedUser := prefix + "refused-while-full"
 	refused = 0
 	for i := range 20 {
 		c, err := iamCall(ctx, client, "GetUser", name("stay", 0, i))
@@ -165,9 +170,13 @@ func TestDiskFullJournal(t *testing.T) {
 			t.Fatalf("%s %s got no answer with a full disk: %v", c.op, c.name, err)
 		case c.code == "NoSuchEntity":
 			// A record may still fit in the last, partly used page of the file system.
-		default:
+			continue
+		}
+		checkRefusal(t, c, err)
+		if refused++; refused == 1 {
+			c, err := iamCall(ctx, client, "CreateUser", refusedUser)
+			calls = append(calls, c)
 			checkRefusal(t, c, err)
-			refused++
 		}
 	}
 	if refused == 0 {
@@ -188,19 +197,38 @@ func TestDiskFullJournal(t *testing.T) {
 	if created.status != http.StatusOK || err != nil {
 		t.Fatalf("CreateUser after space was freed: HTTP %d: %v", created.status, err)
 	}
+	users, err := client.ListUsers(ctx, &iam.ListUsersInput{})
+	if err != nil {
+		t.Fatalf("ListUsers: %v", err)
+	}
+	var userNames []string
+	for _, u := range users.Users {
+		userNames = append(userNames, aws.ToString(u.UserName))
+	}
+	if !slices.Equal(userNames, []string{created.name}) {
+		t.Errorf("users after the disk was full: %q; want only %q (the CreateUser refused with 503 must not have taken effect)", userNames, created.name)
+	}
 
 	// Phase 4: the journal is intact and holds exactly the answered calls.
+	// Connections the transport dialed but never used would hold up the graceful shutdown
+	// (net/http waits up to 5 s for their first request).
+	hc.close()
 	srv.Stop()
 	entries := readJournal(t, journalDir)
 	checkUniqueIDs(t, entries)
 	if n := checkCalls(t, entries, prefix, calls); n != 0 {
 		t.Errorf("test bug: %d unanswered calls", n)
 	}
-	recorded := 0
+	recorded, named := 0, 0
 	for _, c := range calls {
 		if c.recorded() {
 			recorded++
 		}
 	}
-	t.Logf("%d calls, %d recorded; the journal holds %d records", len(calls), recorded, len(entries))
+	for _, e := range entries {
+		if strings.HasPrefix(e.UserName, prefix) {
+			named++
+		}
+	}
+	t.Logf("%d calls, %d answered; the journal holds %d records, %d of them naming the calls", len(calls), recorded, len(entries), named)
 }

@@ -77,7 +77,25 @@ type Server struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	done   chan struct{}
-	output *bytes.Buffer
+	output *lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer safe for the process writer and Output readers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // Option adjusts a server before it starts.
@@ -127,7 +145,7 @@ func (s *Server) start() {
 	}, s.Args...)
 	cmd := exec.Command(Binary(s.t), args...)
 	cmd.Env = append(os.Environ(), s.Env...)
-	s.output = &bytes.Buffer{}
+	s.output = &lockedBuffer{}
 	cmd.Stdout = s.output
 	cmd.Stderr = s.output
 	if err := cmd.Start(); err != nil {
@@ -160,8 +178,9 @@ func (s *Server) start() {
 // Output is what the server printed so far.
 func (s *Server) Output() string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.output.String()
+	out := s.output
+	s.mu.Unlock()
+	return out.String()
 }
 
 func (s *Server) signal(sig os.Signal) {
