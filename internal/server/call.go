@@ -22,6 +22,7 @@ type Call struct {
 	Secure    bool
 
 	authz     Authorizer
+	refuse    error // when set, the handler does not run and the call fails with it
 	resources []opentrail.Resource
 	extra     map[string]any
 }

@@ -197,15 +197,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		dec = jsonDecoder(body)
 	}
 	ctx := r.Context()
-	var in, out any
-	var herr error
 	if !op.ReadOnly && !s.recorderHealthy() {
 		// The journal failed its last append: do not change state that might go unrecorded.
-		// This call's own record is still attempted below; if it lands, the journal is back.
-		herr = opentrail.ErrJournalUnavailable
-	} else {
-		in, out, herr = s.invoke(ctx, c, op, dec)
+		// The input is still decoded and authorized, and this call's own record is still
+		// attempted below; if it lands, the journal is back.
+		c.refuse = opentrail.ErrJournalUnavailable
 	}
+	in, out, herr := s.invoke(ctx, c, op, dec)
 	if s.cfg.Recorder != nil {
 		rec := s.buildRecord(r, c, in, out, herr)
 		// The record must outlive a client that hangs up: it describes a call that happened.

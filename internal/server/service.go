@@ -75,6 +75,9 @@ func Op[In, Out any](name string, opts OpOptions[In], h func(ctx context.Context
 				return in, nil, err
 			}
 		}
+		if c.refuse != nil {
+			return in, nil, c.refuse
+		}
 		out, err := h(ctx, c, in)
 		if err != nil {
 			return in, nil, err

@@ -5,12 +5,16 @@
 # HTTP status and the shape of the body (keys and JSON types, recursively; values ignored) with
 # shapes.py. Every difference must be listed in ALLOW below with the reason OpenTrail is right
 # (AWS's documented behaviour; see docs/compatibility.md, "Compared with moto"); any other
-# difference fails the script. The two servers run side by side, so the whole run takes well
-# under a minute.
+# difference fails the script. The two servers are driven side by side, so a run takes about
+# half a minute on an idle machine.
 source "$(dirname "$0")/lib.sh"
 deadline 110
 
 command -v moto_server >/dev/null 2>&1 || fail "moto_server is not installed (scripts/setup installs moto[server])"
+# Call the aws CLI itself rather than pyenv's shim, which re-resolves the version every call.
+if command -v pyenv >/dev/null 2>&1 && real_aws=$(pyenv which aws 2>/dev/null); then
+  PATH="$(dirname "$real_aws"):$PATH"
+fi
 
 MOTO_PORT=$(free_port)
 MOTO_EP="http://127.0.0.1:$MOTO_PORT"
@@ -19,8 +23,9 @@ SEQ_PIDS=()
 compare_cleanup() {
   local p
   for p in "${SEQ_PIDS[@]}" "$MOTO_PID" "${DEADLINE_PID:-}"; do
-    [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    if [ -n "$p" ]; then kill "$p" 2>/dev/null || true; fi
   done
+  if [ -n "$MOTO_PID" ]; then wait "$MOTO_PID" 2>/dev/null || true; fi
   cleanup
 }
 trap compare_cleanup EXIT
@@ -28,7 +33,7 @@ trap compare_cleanup EXIT
 # The differences that are explained: STEP_GLOB PATH reason (see shapes.py). Each one is
 # described in docs/compatibility.md, "Compared with moto".
 ALLOW=$(cat <<'EOF'
-# Error bodies: every CloudTrail error shape's one member is "Message" (botocore model); moto sends "message".
+# Error bodies: every CloudTrail error shape's one member is "Message" (Smithy model); moto sends "message".
 *  .Message  AWS error shapes declare Message (capital M); moto writes message
 *  .message  moto writes message in lower case; the CloudTrail model says Message
 # GetTrail's Trail shape has HomeRegion (DescribeTrails' entries carry it too); moto leaves it out of GetTrail.
@@ -65,7 +70,7 @@ EOF
 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 MOTO_PID=$!
 start_server
-for _ in $(seq 1 300); do
+for _ in $(seq 1 600); do
   curl -fsS -o /dev/null "$MOTO_EP/moto-api/" 2>/dev/null && break
   kill -0 "$MOTO_PID" 2>/dev/null || { cat "$WORK/moto.log"; fail "moto_server exited during start"; }
   sleep 0.05

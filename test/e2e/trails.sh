@@ -6,7 +6,9 @@
 # keeps trails, selectors, tags and status.
 source "$(dirname "$0")/lib.sh"
 deadline 115
-trap 'kill "${DEADLINE_PID:-}" 2>/dev/null; cleanup' EXIT
+trap 'kill "${DEADLINE_PID:-}" 2>/dev/null || true; cleanup' EXIT
+# A command that fails outside a check ends the script (set -e); say which one.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited with status $?" >&2' ERR
 # Call the aws CLI itself rather than pyenv's shim, which re-resolves the version every call.
 if command -v pyenv >/dev/null 2>&1 && real_aws=$(pyenv which aws 2>/dev/null); then
   PATH="$(dirname "$real_aws"):$PATH"
