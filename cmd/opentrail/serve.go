@@ -49,6 +49,8 @@ type serveConfig struct {
 	regions        []string
 	trustedProxies []netip.Prefix
 	logLevel       string
+	tlsCert        string
+	tlsKey         string
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
@@ -62,12 +64,17 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.rootSecret, "root-secret-access-key", envDefault("OPENTRAIL_ROOT_SECRET_ACCESS_KEY", ""), "first account's root secret access key when the data dir is new (env OPENTRAIL_ROOT_SECRET_ACCESS_KEY)")
 	regions := fs.String("regions", envDefault("OPENTRAIL_REGIONS", defaultRegions), "comma-separated regions served (env OPENTRAIL_REGIONS)")
 	proxies := fs.String("trusted-proxies", envDefault("OPENTRAIL_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-For is believed (env OPENTRAIL_TRUSTED_PROXIES)")
+	fs.StringVar(&c.tlsCert, "tls-cert", envDefault("OPENTRAIL_TLS_CERT", ""), "PEM certificate file: serve HTTPS instead of HTTP (env OPENTRAIL_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", envDefault("OPENTRAIL_TLS_KEY", ""), "PEM private key file for --tls-cert (env OPENTRAIL_TLS_KEY)")
 	fs.StringVar(&c.logLevel, "log-level", envDefault("OPENTRAIL_LOG_LEVEL", "info"), "debug, info, warn or error (env OPENTRAIL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return nil, errors.New("--tls-cert and --tls-key must be given together")
 	}
 	if c.accountID != "" && !accountIDPattern.MatchString(c.accountID) {
 		return nil, fmt.Errorf("--account-id must be 12 digits, got %q", c.accountID)
@@ -135,7 +142,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	if cfg.tlsCert != "" {
+		go func() { errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey) }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
 	if addr := os.Getenv("OPENTRAIL_PPROF_LISTEN"); addr != "" {
 		// Profiling endpoints on a separate listener, only when asked for (debugging aid).
 		mux := http.NewServeMux()

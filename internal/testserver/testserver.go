@@ -74,6 +74,9 @@ type Server struct {
 	Args    []string // extra serve flags
 	Env     []string // extra environment
 
+	scheme string
+	client *http.Client // for https servers: trusts their certificate
+
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	done   chan struct{}
@@ -107,6 +110,15 @@ func WithArgs(args ...string) Option { return func(s *Server) { s.Args = append(
 // WithDataDir uses dir instead of a fresh temporary data directory.
 func WithDataDir(dir string) Option { return func(s *Server) { s.DataDir = dir } }
 
+// WithTLS serves HTTPS with the PEM certificate and key files; client must trust the
+// certificate. Configs from Config use client.
+func WithTLS(certFile, keyFile string, client *http.Client) Option {
+	return func(s *Server) {
+		s.Args = append(s.Args, "--tls-cert", certFile, "--tls-key", keyFile)
+		s.scheme, s.client = "https", client
+	}
+}
+
 // Start starts a server and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -118,7 +130,10 @@ func Start(t testing.TB, opts ...Option) *Server {
 		s.DataDir = t.TempDir()
 	}
 	s.Addr = freeAddr(t)
-	s.URL = "http://" + s.Addr
+	if s.scheme == "" {
+		s.scheme, s.client = "http", http.DefaultClient
+	}
+	s.URL = s.scheme + "://" + s.Addr
 	s.start()
 	t.Cleanup(s.Stop)
 	return s
@@ -163,7 +178,7 @@ func (s *Server) start() {
 			s.t.Fatalf("opentrail exited during start:\n%s", s.output.String())
 		default:
 		}
-		resp, err := http.Get(s.URL + "/health")
+		resp, err := s.client.Get(s.URL + "/health")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -226,6 +241,7 @@ func (s *Server) StartAgain() {
 // Config returns an AWS configuration for the given static credentials (token may be empty).
 func (s *Server) Config(accessKeyID, secret, token string) aws.Config {
 	return aws.Config{
+		HTTPClient:       s.client,
 		Region:           Region,
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKeyID, secret, token),
 		BaseEndpoint:     aws.String(s.URL),
