@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"sort"
+	"strings"
 
 	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/blob"
@@ -392,7 +393,10 @@ func (s *Service) listTrails(ctx context.Context, c *server.Call, in *listTrails
 	after := ""
 	if in.NextToken != "" {
 		b, err := base64.RawURLEncoding.DecodeString(in.NextToken)
-		if err != nil || len(b) == 0 {
+		region, name, ok := strings.Cut(string(b), "/")
+		if err != nil || !ok || !validRegionName(region) || ValidateTrailName(name) != nil {
+			// Only positions this operation issued are accepted: anything else would silently
+			// list the wrong page.
 			return nil, errorf(CodeInvalidNextToken, "Invalid NextToken: %s", in.NextToken)
 		}
 		after = string(b)

@@ -31,6 +31,20 @@ func lookup(a *account, k kind, name string) (*entity, error) {
 	return nil, notFound(k, name)
 }
 
+// callerEntity returns the caller's account and an existing entity in it. The caller holds
+// mu or wmu.
+func (m *IAM) callerEntity(c *server.Call, k kind, name string) (*account, *entity, error) {
+	a, err := m.callerAccount(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := lookup(a, k, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, e, nil
+}
+
 // validateExisting checks the name of an existing entity.
 func validateExisting(v *validation, k kind, name string) {
 	v.name(k.info().field, name, k.info().existingMax)
@@ -51,11 +65,7 @@ func (m *IAM) putInline(c *server.Call, k kind, name, policyName, document strin
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return err
-	}
-	e, err := lookup(a, k, name)
+	a, e, err := m.callerEntity(c, k, name)
 	if err != nil {
 		return err
 	}
@@ -84,11 +94,7 @@ func (m *IAM) getInline(c *server.Call, k kind, name, policyName string) (string
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return "", inlinePolicy{}, err
-	}
-	e, err := lookup(a, k, name)
+	_, e, err := m.callerEntity(c, k, name)
 	if err != nil {
 		return "", inlinePolicy{}, err
 	}
@@ -109,11 +115,7 @@ func (m *IAM) deleteInline(c *server.Call, k kind, name, policyName string) erro
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return err
-	}
-	e, err := lookup(a, k, name)
+	a, e, err := m.callerEntity(c, k, name)
 	if err != nil {
 		return err
 	}
@@ -138,11 +140,7 @@ func (m *IAM) listInline(c *server.Call, k kind, name, marker string, maxItems *
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return listPolicyNamesOutput{}, err
-	}
-	e, err := lookup(a, k, name)
+	_, e, err := m.callerEntity(c, k, name)
 	if err != nil {
 		return listPolicyNamesOutput{}, err
 	}
@@ -186,11 +184,7 @@ func (m *IAM) attach(c *server.Call, k kind, name, arn string) error {
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return err
-	}
-	e, err := lookup(a, k, name)
+	a, e, err := m.callerEntity(c, k, name)
 	if err != nil {
 		return err
 	}
@@ -219,11 +213,7 @@ func (m *IAM) detach(c *server.Call, k kind, name, arn string) error {
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return err
-	}
-	e, err := lookup(a, k, name)
+	a, e, err := m.callerEntity(c, k, name)
 	if err != nil {
 		return err
 	}
@@ -259,11 +249,7 @@ func (m *IAM) listAttached(c *server.Call, k kind, name, pathPrefix, marker stri
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	e, err := lookup(a, k, name)
+	_, e, err := m.callerEntity(c, k, name)
 	if err != nil {
 		return nil, err
 	}

@@ -63,11 +63,7 @@ func (m *IAM) getGroup(_ context.Context, c *server.Call, in *getGroupInput) (*g
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	g, err := lookup(a, kindGroup, in.GroupName)
+	a, g, err := m.callerEntity(c, kindGroup, in.GroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +116,7 @@ func (m *IAM) listGroupsForUser(_ context.Context, c *server.Call, in *listGroup
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	u, err := lookup(a, kindUser, in.UserName)
+	a, u, err := m.callerEntity(c, kindUser, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +145,7 @@ func (m *IAM) deleteGroup(_ context.Context, c *server.Call, in *groupNameInput)
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	g, err := lookup(a, kindGroup, in.GroupName)
+	a, g, err := m.callerEntity(c, kindGroup, in.GroupName)
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +177,7 @@ func (m *IAM) changeMembership(c *server.Call, in *groupMemberInput, add bool) e
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return err
-	}
-	g, err := lookup(a, kindGroup, in.GroupName)
+	a, g, err := m.callerEntity(c, kindGroup, in.GroupName)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,20 @@ func keyOwner(a *account, c *server.Call, userName string) (string, error) {
 	return e.Name, nil
 }
 
+// callerKeyOwner returns the caller's account and the owner of the keys an operation manages
+// (see keyOwner). The caller holds mu or wmu.
+func (m *IAM) callerKeyOwner(c *server.Call, userName string) (*account, string, error) {
+	a, err := m.callerAccount(c)
+	if err != nil {
+		return nil, "", err
+	}
+	owner, err := keyOwner(a, c, userName)
+	if err != nil {
+		return nil, "", err
+	}
+	return a, owner, nil
+}
+
 // keysOf returns the keys of a user ("" for the root user), oldest first.
 func keysOf(a *account, user string) []*accessKey {
 	var out []*accessKey
@@ -62,11 +76,7 @@ func (m *IAM) createAccessKey(_ context.Context, c *server.Call, in *userNameInp
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := keyOwner(a, c, in.UserName)
+	a, owner, err := m.callerKeyOwner(c, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +133,7 @@ func (m *IAM) listAccessKeys(_ context.Context, c *server.Call, in *listAccessKe
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := keyOwner(a, c, in.UserName)
+	a, owner, err := m.callerKeyOwner(c, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +180,7 @@ func (m *IAM) updateAccessKey(_ context.Context, c *server.Call, in *accessKeyIn
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := keyOwner(a, c, in.UserName)
+	a, owner, err := m.callerKeyOwner(c, in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -213,11 +215,7 @@ func (m *IAM) deleteAccessKey(_ context.Context, c *server.Call, in *accessKeyIn
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	owner, err := keyOwner(a, c, in.UserName)
+	a, owner, err := m.callerKeyOwner(c, in.UserName)
 	if err != nil {
 		return nil, err
 	}

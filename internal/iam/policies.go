@@ -46,6 +46,19 @@ func (m *IAM) findPolicy(a *account, arn string) (*managedPolicy, error) {
 	return p, nil
 }
 
+// callerPolicy returns the caller's account and a policy in it. The caller holds mu or wmu.
+func (m *IAM) callerPolicy(c *server.Call, arn string) (*account, *managedPolicy, error) {
+	a, err := m.callerAccount(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := m.findPolicy(a, arn)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, p, nil
+}
+
 // errAWSManaged refuses changes to AWS managed policies.
 func errAWSManaged(c *server.Call, arn string) error {
 	return accessDenied("User: %s is not authorized to perform: %s on resource: policy %s", c.Caller.ARN, c.Service.Name+":"+c.Operation.Name, arn)
@@ -111,11 +124,7 @@ func (m *IAM) getPolicy(_ context.Context, c *server.Call, in *policyARNInput) (
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	a, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +138,7 @@ func (m *IAM) deletePolicy(_ context.Context, c *server.Call, in *policyARNInput
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	a, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -247,11 +252,7 @@ func (m *IAM) createPolicyVersion(_ context.Context, c *server.Call, in *createP
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	a, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -296,11 +297,7 @@ func (m *IAM) getPolicyVersion(_ context.Context, c *server.Call, in *policyVers
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	_, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +315,7 @@ func (m *IAM) deletePolicyVersion(_ context.Context, c *server.Call, in *policyV
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	a, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -351,11 +344,7 @@ func (m *IAM) setDefaultPolicyVersion(_ context.Context, c *server.Call, in *pol
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	a, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -398,11 +387,7 @@ func (m *IAM) listPolicyVersions(_ context.Context, c *server.Call, in *listPoli
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	_, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -467,11 +452,7 @@ func (m *IAM) listEntitiesForPolicy(_ context.Context, c *server.Call, in *listE
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	p, err := m.findPolicy(a, in.PolicyArn)
+	a, p, err := m.callerPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}

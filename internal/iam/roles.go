@@ -117,11 +117,7 @@ func (m *IAM) getRole(_ context.Context, c *server.Call, in *roleNameInput) (*ro
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	e, err := lookup(a, kindRole, in.RoleName)
+	a, e, err := m.callerEntity(c, kindRole, in.RoleName)
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +153,7 @@ func (m *IAM) deleteRole(_ context.Context, c *server.Call, in *roleNameInput) (
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	e, err := lookup(a, kindRole, in.RoleName)
+	a, e, err := m.callerEntity(c, kindRole, in.RoleName)
 	if err != nil {
 		return nil, err
 	}
@@ -197,11 +189,7 @@ func (m *IAM) updateRole(_ context.Context, c *server.Call, in *updateRoleInput)
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	e, err := lookup(a, kindRole, in.RoleName)
+	a, e, err := m.callerEntity(c, kindRole, in.RoleName)
 	if err != nil {
 		return nil, err
 	}
@@ -233,11 +221,7 @@ func (m *IAM) updateAssumeRolePolicy(_ context.Context, c *server.Call, in *upda
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	e, err := lookup(a, kindRole, in.RoleName)
+	a, e, err := m.callerEntity(c, kindRole, in.RoleName)
 	if err != nil {
 		return nil, err
 	}

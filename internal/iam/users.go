@@ -126,11 +126,7 @@ func (m *IAM) deleteUser(_ context.Context, c *server.Call, in *userNameInput) (
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, err := m.callerAccount(c)
-	if err != nil {
-		return nil, err
-	}
-	e, err := lookup(a, kindUser, in.UserName)
+	a, e, err := m.callerEntity(c, kindUser, in.UserName)
 	if err != nil {
 		return nil, err
 	}
