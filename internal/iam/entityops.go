@@ -50,6 +50,28 @@ func validateExisting(v *validation, k kind, name string) {
 	v.name(k.info().field, name, k.info().existingMax)
 }
 
+// validName checks the name of an existing entity, the only member of the input to check.
+func validName(k kind, name string) error {
+	var v validation
+	validateExisting(&v, k, name)
+	return v.err()
+}
+
+// validInlineName checks the names of an existing entity and of one of its inline policies.
+func validInlineName(k kind, name, policyName string) error {
+	var v validation
+	validateExisting(&v, k, name)
+	v.name("policyName", policyName, 128)
+	return v.err()
+}
+
+// validAttachment checks the name of an existing entity and a PolicyArn member.
+func validAttachment(k kind, name, arn string) error {
+	var v validation
+	validateExisting(&v, k, name)
+	return validPolicyARN(&v, arn)
+}
+
 // putInline adds or replaces an inline policy of an entity.
 func (m *IAM) putInline(c *server.Call, k kind, name, policyName, document string) error {
 	var v validation
@@ -77,19 +99,12 @@ func (m *IAM) putInline(c *server.Call, k kind, name, policyName, document strin
 	if limit := k.info().inlineMax; ne.inlineSize() > limit {
 		return limitExceeded("Maximum policy size of %d bytes exceeded for %s %s", limit, k.info().name, e.Name)
 	}
-	if err := m.putEntity(a, ne); err != nil {
-		return err
-	}
-	c.AddResource(k.info().resourceType, ne.arn(a.id))
-	return nil
+	return m.saveEntity(c, a, ne)
 }
 
 // getInline returns an entity's name and one of its inline policies.
 func (m *IAM) getInline(c *server.Call, k kind, name, policyName string) (string, inlinePolicy, error) {
-	var v validation
-	validateExisting(&v, k, name)
-	v.name("policyName", policyName, 128)
-	if err := v.err(); err != nil {
+	if err := validInlineName(k, name, policyName); err != nil {
 		return "", inlinePolicy{}, err
 	}
 	m.mu.RLock()
@@ -107,10 +122,7 @@ func (m *IAM) getInline(c *server.Call, k kind, name, policyName string) (string
 
 // deleteInline removes an inline policy.
 func (m *IAM) deleteInline(c *server.Call, k kind, name, policyName string) error {
-	var v validation
-	validateExisting(&v, k, name)
-	v.name("policyName", policyName, 128)
-	if err := v.err(); err != nil {
+	if err := validInlineName(k, name, policyName); err != nil {
 		return err
 	}
 	m.wmu.Lock()
@@ -123,11 +135,7 @@ func (m *IAM) deleteInline(c *server.Call, k kind, name, policyName string) erro
 	if !ne.removeInline(policyName) {
 		return noSuchEntity("The %s policy with name %s cannot be found.", k.info().name, policyName)
 	}
-	if err := m.putEntity(a, ne); err != nil {
-		return err
-	}
-	c.AddResource(k.info().resourceType, ne.arn(a.id))
-	return nil
+	return m.saveEntity(c, a, ne)
 }
 
 // listInline lists the names of an entity's inline policies.
@@ -177,9 +185,7 @@ func validPolicyARN(v *validation, arn string) error {
 
 // attach attaches a managed policy to an entity; attaching it again changes nothing.
 func (m *IAM) attach(c *server.Call, k kind, name, arn string) error {
-	var v validation
-	validateExisting(&v, k, name)
-	if err := validPolicyARN(&v, arn); err != nil {
+	if err := validAttachment(k, name, arn); err != nil {
 		return err
 	}
 	m.wmu.Lock()
@@ -206,9 +212,7 @@ func (m *IAM) attach(c *server.Call, k kind, name, arn string) error {
 
 // detach detaches a managed policy from an entity.
 func (m *IAM) detach(c *server.Call, k kind, name, arn string) error {
-	var v validation
-	validateExisting(&v, k, name)
-	if err := validPolicyARN(&v, arn); err != nil {
+	if err := validAttachment(k, name, arn); err != nil {
 		return err
 	}
 	m.wmu.Lock()
@@ -222,10 +226,9 @@ func (m *IAM) detach(c *server.Call, k kind, name, arn string) error {
 	}
 	ne := e.clone()
 	ne.Attached = slices.DeleteFunc(ne.Attached, func(s string) bool { return s == arn })
-	if err := m.putEntity(a, ne); err != nil {
+	if err := m.saveEntity(c, a, ne); err != nil {
 		return err
 	}
-	c.AddResource(k.info().resourceType, e.arn(a.id))
 	c.AddResource("AWS::IAM::Policy", arn)
 	return nil
 }
@@ -297,21 +300,36 @@ func (m *IAM) newEntity(v *validation, k kind, name, path string) *entity {
 	return &entity{Kind: k, Name: name, Path: path}
 }
 
-// create stores a new entity, refusing duplicate names. The caller holds wmu.
-func (m *IAM) create(a *account, e *entity) error {
+// create stores a new entity, refusing duplicate names, and names it as the call's resource.
+// The caller holds wmu.
+func (m *IAM) create(c *server.Call, a *account, e *entity) error {
 	if old := a.ents[e.Kind][lower(e.Name)]; old != nil {
 		return entityExists("%s with name %s already exists.", e.Kind.info().title, e.Name)
 	}
 	e.ID = newEntityID(e.Kind.info().idPrefix)
 	e.Created = m.clock()
-	return m.putEntity(a, e)
+	return m.saveEntity(c, a, e)
 }
 
-// deleteEntity removes an entity from the store and from memory. The caller holds wmu.
-func (m *IAM) deleteEntity(a *account, e *entity) error {
+// saveEntity stores an entity and names it as the call's resource. The caller holds wmu.
+func (m *IAM) saveEntity(c *server.Call, a *account, e *entity) error {
+	if err := m.putEntity(a, e); err != nil {
+		return err
+	}
+	c.AddResource(e.Kind.info().resourceType, e.arn(a.id))
+	return nil
+}
+
+// deleteEntity removes an entity from the store and from memory, and names it as the call's
+// resource. The caller holds wmu.
+func (m *IAM) deleteEntity(c *server.Call, a *account, e *entity) error {
 	b := m.store.NewBatch()
 	b.Delete(entityStoreKey(a.id, e.Kind, e.Name))
-	return m.commit(b, func() { delete(a.ents[e.Kind], lower(e.Name)) })
+	if err := m.commit(b, func() { delete(a.ents[e.Kind], lower(e.Name)) }); err != nil {
+		return err
+	}
+	c.AddResource(e.Kind.info().resourceType, e.arn(a.id))
+	return nil
 }
 
 // policyConflict reports why an entity with policies cannot be deleted, or nil.

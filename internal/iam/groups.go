@@ -28,10 +28,9 @@ func (m *IAM) createGroup(_ context.Context, c *server.Call, in *createGroupInpu
 	if err != nil {
 		return nil, err
 	}
-	if err := m.create(a, e); err != nil {
+	if err := m.create(c, a, e); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindGroup.info().resourceType, e.arn(a.id))
 	return &createGroupOutput{Group: e.groupShape(a.id)}, nil
 }
 
@@ -138,9 +137,7 @@ type groupNameInput struct {
 }
 
 func (m *IAM) deleteGroup(_ context.Context, c *server.Call, in *groupNameInput) (*server.NoOutput, error) {
-	var v validation
-	validateExisting(&v, kindGroup, in.GroupName)
-	if err := v.err(); err != nil {
+	if err := validName(kindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
 	m.wmu.Lock()
@@ -155,10 +152,9 @@ func (m *IAM) deleteGroup(_ context.Context, c *server.Call, in *groupNameInput)
 	if err := policyConflict(g); err != nil {
 		return nil, err
 	}
-	if err := m.deleteEntity(a, g); err != nil {
+	if err := m.deleteEntity(c, a, g); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindGroup.info().resourceType, g.arn(a.id))
 	return &server.NoOutput{}, nil
 }
 

@@ -89,11 +89,7 @@ func (m *IAM) createAccessKey(_ context.Context, c *server.Call, in *userNameInp
 	}
 	k := &accessKey{ID: id, Account: a.id, User: owner, Status: statusActive, Created: m.clock(), secret: newSecret()}
 	k.Sealed = m.box.Seal(k.secret)
-	b := m.store.NewBatch()
-	if err := b.Put(accessKeyKey(a.id, k.ID), k); err != nil {
-		return nil, err
-	}
-	if err := m.commit(b, func() { m.publishKey(a, k) }); err != nil {
+	if err := m.putKey(a, k); err != nil {
 		return nil, err
 	}
 	m.addOwnerResource(c, a, owner)
@@ -163,12 +159,40 @@ func ownedKey(a *account, owner, id string) (*accessKey, error) {
 	return k, nil
 }
 
-func (m *IAM) updateAccessKey(_ context.Context, c *server.Call, in *accessKeyInput) (*server.NoOutput, error) {
-	var v validation
+// validKeyInput checks the UserName and AccessKeyId members of an access key operation.
+func validKeyInput(v *validation, in *accessKeyInput) {
 	v.str("userName", in.UserName, 1, 128, patName)
 	if v.required("accessKeyId", in.AccessKeyId) {
 		v.str("accessKeyId", in.AccessKeyId, 16, 128, patID)
 	}
+}
+
+// callerKey returns the caller's account, the owner of the keys the operation manages (see
+// keyOwner) and the owner's key with the input's ID. The caller holds mu or wmu.
+func (m *IAM) callerKey(c *server.Call, in *accessKeyInput) (*account, string, *accessKey, error) {
+	a, owner, err := m.callerKeyOwner(c, in.UserName)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	k, err := ownedKey(a, owner, in.AccessKeyId)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return a, owner, k, nil
+}
+
+// putKey stores an access key and publishes it. The caller holds wmu.
+func (m *IAM) putKey(a *account, k *accessKey) error {
+	b := m.store.NewBatch()
+	if err := b.Put(accessKeyKey(a.id, k.ID), k); err != nil {
+		return err
+	}
+	return m.commit(b, func() { m.publishKey(a, k) })
+}
+
+func (m *IAM) updateAccessKey(_ context.Context, c *server.Call, in *accessKeyInput) (*server.NoOutput, error) {
+	var v validation
+	validKeyInput(&v, in)
 	if v.required("status", in.Status) {
 		v.enum("status", in.Status, statusActive, statusInactive, "Expired")
 	}
@@ -180,11 +204,7 @@ func (m *IAM) updateAccessKey(_ context.Context, c *server.Call, in *accessKeyIn
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, owner, err := m.callerKeyOwner(c, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	k, err := ownedKey(a, owner, in.AccessKeyId)
+	a, owner, k, err := m.callerKey(c, in)
 	if err != nil {
 		return nil, err
 	}
@@ -194,11 +214,7 @@ func (m *IAM) updateAccessKey(_ context.Context, c *server.Call, in *accessKeyIn
 	}
 	nk := *k
 	nk.Status = in.Status
-	b := m.store.NewBatch()
-	if err := b.Put(accessKeyKey(a.id, nk.ID), &nk); err != nil {
-		return nil, err
-	}
-	if err := m.commit(b, func() { m.publishKey(a, &nk) }); err != nil {
+	if err := m.putKey(a, &nk); err != nil {
 		return nil, err
 	}
 	return &server.NoOutput{}, nil
@@ -206,20 +222,13 @@ func (m *IAM) updateAccessKey(_ context.Context, c *server.Call, in *accessKeyIn
 
 func (m *IAM) deleteAccessKey(_ context.Context, c *server.Call, in *accessKeyInput) (*server.NoOutput, error) {
 	var v validation
-	v.str("userName", in.UserName, 1, 128, patName)
-	if v.required("accessKeyId", in.AccessKeyId) {
-		v.str("accessKeyId", in.AccessKeyId, 16, 128, patID)
-	}
+	validKeyInput(&v, in)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, owner, err := m.callerKeyOwner(c, in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	k, err := ownedKey(a, owner, in.AccessKeyId)
+	a, owner, k, err := m.callerKey(c, in)
 	if err != nil {
 		return nil, err
 	}

@@ -59,6 +59,29 @@ func (m *IAM) callerPolicy(c *server.Call, arn string) (*account, *managedPolicy
 	return a, p, nil
 }
 
+// ownPolicy is callerPolicy for changes, which AWS managed policies refuse. The caller holds
+// wmu.
+func (m *IAM) ownPolicy(c *server.Call, arn string) (*account, *managedPolicy, error) {
+	a, p, err := m.callerPolicy(c, arn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.isAWS() {
+		return nil, nil, errAWSManaged(c, arn)
+	}
+	return a, p, nil
+}
+
+// savePolicy stores a managed policy and names it as the call's resource. The caller holds
+// wmu.
+func (m *IAM) savePolicy(c *server.Call, a *account, p *managedPolicy) error {
+	if err := m.putPolicy(a, p); err != nil {
+		return err
+	}
+	c.AddResource("AWS::IAM::Policy", p.arn())
+	return nil
+}
+
 // errAWSManaged refuses changes to AWS managed policies.
 func errAWSManaged(c *server.Call, arn string) error {
 	return accessDenied("User: %s is not authorized to perform: %s on resource: policy %s", c.Caller.ARN, c.Service.Name+":"+c.Operation.Name, arn)
@@ -106,10 +129,9 @@ func (m *IAM) createPolicy(_ context.Context, c *server.Call, in *createPolicyIn
 		Created: now, Updated: now, Default: "v1", NextVersion: 2, Tags: in.Tags, account: a.id,
 		Versions: []policyVersion{{ID: "v1", Document: in.PolicyDocument, Created: now, doc: doc}},
 	}
-	if err := m.putPolicy(a, p); err != nil {
+	if err := m.savePolicy(c, a, p); err != nil {
 		return nil, err
 	}
-	c.AddResource("AWS::IAM::Policy", p.arn())
 	return &policyOutput{Policy: p.shape(0)}, nil
 }
 
@@ -138,12 +160,9 @@ func (m *IAM) deletePolicy(_ context.Context, c *server.Call, in *policyARNInput
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, p, err := m.callerPolicy(c, in.PolicyArn)
+	a, p, err := m.ownPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
-	}
-	if p.isAWS() {
-		return nil, errAWSManaged(c, in.PolicyArn)
 	}
 	if attachments(a, p.arn()) > 0 {
 		return nil, deleteConflict("Cannot delete a policy attached to entities.")
@@ -252,12 +271,9 @@ func (m *IAM) createPolicyVersion(_ context.Context, c *server.Call, in *createP
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, p, err := m.callerPolicy(c, in.PolicyArn)
+	a, p, err := m.ownPolicy(c, in.PolicyArn)
 	if err != nil {
 		return nil, err
-	}
-	if p.isAWS() {
-		return nil, errAWSManaged(c, in.PolicyArn)
 	}
 	if len(p.Versions) >= maxPolicyVersions {
 		return nil, limitExceeded("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
@@ -271,10 +287,9 @@ func (m *IAM) createPolicyVersion(_ context.Context, c *server.Call, in *createP
 	if in.SetAsDefault {
 		np.Default = ver.ID
 	}
-	if err := m.putPolicy(a, np); err != nil {
+	if err := m.savePolicy(c, a, np); err != nil {
 		return nil, err
 	}
-	c.AddResource("AWS::IAM::Policy", np.arn())
 	return &policyVersionOutput{PolicyVersion: np.versionShape(&ver, false)}, nil
 }
 
@@ -283,16 +298,29 @@ type policyVersionInput struct {
 	VersionId string
 }
 
-func validVersion(v *validation, in *policyVersionInput) error {
+func validVersion(in *policyVersionInput) error {
+	var v validation
 	if v.required("versionId", in.VersionId) {
 		v.str("versionId", in.VersionId, 1, 0, patVersionID)
 	}
-	return validPolicyARN(v, in.PolicyArn)
+	return validPolicyARN(&v, in.PolicyArn)
+}
+
+// ownVersion is ownPolicy for an operation on one of the policy's versions; missing ends the
+// message when the version does not exist. The caller holds wmu.
+func (m *IAM) ownVersion(c *server.Call, in *policyVersionInput, missing string) (*account, *managedPolicy, error) {
+	a, p, err := m.ownPolicy(c, in.PolicyArn)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.version(in.VersionId) == nil {
+		return nil, nil, noSuchEntity("Policy %s version %s does not exist"+missing, in.PolicyArn, in.VersionId)
+	}
+	return a, p, nil
 }
 
 func (m *IAM) getPolicyVersion(_ context.Context, c *server.Call, in *policyVersionInput) (*policyVersionOutput, error) {
-	var v validation
-	if err := validVersion(&v, in); err != nil {
+	if err := validVersion(in); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()
@@ -309,50 +337,35 @@ func (m *IAM) getPolicyVersion(_ context.Context, c *server.Call, in *policyVers
 }
 
 func (m *IAM) deletePolicyVersion(_ context.Context, c *server.Call, in *policyVersionInput) (*server.NoOutput, error) {
-	var v validation
-	if err := validVersion(&v, in); err != nil {
+	if err := validVersion(in); err != nil {
 		return nil, err
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, p, err := m.callerPolicy(c, in.PolicyArn)
+	a, p, err := m.ownVersion(c, in, " or is not deletable.")
 	if err != nil {
 		return nil, err
-	}
-	if p.isAWS() {
-		return nil, errAWSManaged(c, in.PolicyArn)
-	}
-	if p.version(in.VersionId) == nil {
-		return nil, noSuchEntity("Policy %s version %s does not exist or is not deletable.", in.PolicyArn, in.VersionId)
 	}
 	if in.VersionId == p.Default {
 		return nil, deleteConflict("Cannot delete the default version of a policy.")
 	}
 	np := p.clone()
 	np.Versions = slices.DeleteFunc(np.Versions, func(pv policyVersion) bool { return pv.ID == in.VersionId })
-	if err := m.putPolicy(a, np); err != nil {
+	if err := m.savePolicy(c, a, np); err != nil {
 		return nil, err
 	}
-	c.AddResource("AWS::IAM::Policy", np.arn())
 	return &server.NoOutput{}, nil
 }
 
 func (m *IAM) setDefaultPolicyVersion(_ context.Context, c *server.Call, in *policyVersionInput) (*server.NoOutput, error) {
-	var v validation
-	if err := validVersion(&v, in); err != nil {
+	if err := validVersion(in); err != nil {
 		return nil, err
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
-	a, p, err := m.callerPolicy(c, in.PolicyArn)
+	a, p, err := m.ownVersion(c, in, ".")
 	if err != nil {
 		return nil, err
-	}
-	if p.isAWS() {
-		return nil, errAWSManaged(c, in.PolicyArn)
-	}
-	if p.version(in.VersionId) == nil {
-		return nil, noSuchEntity("Policy %s version %s does not exist.", in.PolicyArn, in.VersionId)
 	}
 	c.AddResource("AWS::IAM::Policy", p.arn())
 	if p.Default == in.VersionId {

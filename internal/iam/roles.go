@@ -98,10 +98,9 @@ func (m *IAM) createRole(_ context.Context, c *server.Call, in *createRoleInput)
 	if e.trust, err = m.parseTrust(in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
-	if err := m.create(a, e); err != nil {
+	if err := m.create(c, a, e); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindRole.info().resourceType, e.arn(a.id))
 	return &roleOutput{Role: e.roleShape(a.id)}, nil
 }
 
@@ -110,9 +109,7 @@ type roleNameInput struct {
 }
 
 func (m *IAM) getRole(_ context.Context, c *server.Call, in *roleNameInput) (*roleOutput, error) {
-	var v validation
-	validateExisting(&v, kindRole, in.RoleName)
-	if err := v.err(); err != nil {
+	if err := validName(kindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()
@@ -146,9 +143,7 @@ func (m *IAM) listRoles(_ context.Context, c *server.Call, in *listInput) (*list
 }
 
 func (m *IAM) deleteRole(_ context.Context, c *server.Call, in *roleNameInput) (*server.NoOutput, error) {
-	var v validation
-	validateExisting(&v, kindRole, in.RoleName)
-	if err := v.err(); err != nil {
+	if err := validName(kindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	m.wmu.Lock()
@@ -160,10 +155,9 @@ func (m *IAM) deleteRole(_ context.Context, c *server.Call, in *roleNameInput) (
 	if err := policyConflict(e); err != nil {
 		return nil, err
 	}
-	if err := m.deleteEntity(a, e); err != nil {
+	if err := m.deleteEntity(c, a, e); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindRole.info().resourceType, e.arn(a.id))
 	return &server.NoOutput{}, nil
 }
 
@@ -200,10 +194,9 @@ func (m *IAM) updateRole(_ context.Context, c *server.Call, in *updateRoleInput)
 	if in.MaxSessionDuration != nil {
 		ne.MaxSession = *in.MaxSessionDuration
 	}
-	if err := m.putEntity(a, ne); err != nil {
+	if err := m.saveEntity(c, a, ne); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindRole.info().resourceType, ne.arn(a.id))
 	return &updateRoleOutput{}, nil
 }
 
@@ -231,10 +224,9 @@ func (m *IAM) updateAssumeRolePolicy(_ context.Context, c *server.Call, in *upda
 	}
 	ne := e.clone()
 	ne.Trust, ne.trust = in.PolicyDocument, doc
-	if err := m.putEntity(a, ne); err != nil {
+	if err := m.saveEntity(c, a, ne); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindRole.info().resourceType, ne.arn(a.id))
 	return &server.NoOutput{}, nil
 }
 

@@ -35,10 +35,9 @@ func (m *IAM) createUser(_ context.Context, c *server.Call, in *createUserInput)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.create(a, e); err != nil {
+	if err := m.create(c, a, e); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindUser.info().resourceType, e.arn(a.id))
 	return &userOutput{User: e.userShape(a.id)}, nil
 }
 
@@ -119,9 +118,7 @@ func (m *IAM) listUsers(_ context.Context, c *server.Call, in *listInput) (*list
 }
 
 func (m *IAM) deleteUser(_ context.Context, c *server.Call, in *userNameInput) (*server.NoOutput, error) {
-	var v validation
-	validateExisting(&v, kindUser, in.UserName)
-	if err := v.err(); err != nil {
+	if err := validName(kindUser, in.UserName); err != nil {
 		return nil, err
 	}
 	m.wmu.Lock()
@@ -141,10 +138,9 @@ func (m *IAM) deleteUser(_ context.Context, c *server.Call, in *userNameInput) (
 	if len(e.Groups) > 0 {
 		return nil, deleteConflict("Cannot delete entity, must remove user from all groups first.")
 	}
-	if err := m.deleteEntity(a, e); err != nil {
+	if err := m.deleteEntity(c, a, e); err != nil {
 		return nil, err
 	}
-	c.AddResource(kindUser.info().resourceType, e.arn(a.id))
 	return &server.NoOutput{}, nil
 }
 
