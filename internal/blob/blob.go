@@ -8,9 +8,53 @@
 package blob
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 )
+
+// Store is a set of buckets holding objects: what delivery writes log files and digests to,
+// and what validate-logs reads them back from. Dir (a local directory) and S3 (any
+// S3-compatible endpoint) implement it; blobtest.Run is the conformance suite both pass.
+//
+// Keys are S3 object keys ("AWSLogs/1234/CloudTrail/..."): non-empty, at most 1024 bytes,
+// '/'-separated, no empty, "." or ".." segments. Metadata names are lower-case without the
+// x-amz-meta- prefix, as S3 clients see them ("signature", "signature-algorithm").
+type Store interface {
+	// CreateBucket creates an empty bucket (ErrBucketExists if there, ErrInvalidBucketName).
+	CreateBucket(ctx context.Context, bucket string) error
+	// CheckWritable proves that objects can be written to bucket (ErrBucketNotFound,
+	// ErrAccessDenied, ErrInvalidBucketName).
+	CheckWritable(ctx context.Context, bucket string) error
+	// Put writes an object whole, replacing any object of that key; the object is complete and
+	// durable when Put returns nil, and never visible half-written.
+	Put(ctx context.Context, bucket, key string, body []byte, opts PutOptions) error
+	// Get reads an object and its user metadata (ErrObjectNotFound, ErrBucketNotFound).
+	Get(ctx context.Context, bucket, key string) (*Object, error)
+	// List calls fn for each object whose key starts with prefix and sorts after startAfter
+	// ("" for all), in ascending byte order of keys, until fn returns an error (returned as is).
+	// Object.Body is nil in listings; Metadata may be nil.
+	List(ctx context.Context, bucket, prefix, startAfter string, fn func(Object) error) error
+	// Delete removes an object; deleting a missing object is not an error.
+	Delete(ctx context.Context, bucket, key string) error
+}
+
+// PutOptions are the optional parts of a Put.
+type PutOptions struct {
+	ContentType string            // default application/octet-stream
+	Metadata    map[string]string // user metadata, lower-case names without x-amz-meta-
+	// ServerSideEncryption is sent as x-amz-server-side-encryption ("AES256", "aws:kms") to
+	// S3 endpoints; Dir ignores it.
+	ServerSideEncryption string
+}
+
+// Object is a stored object.
+type Object struct {
+	Key      string
+	Size     int64
+	Metadata map[string]string
+	Body     []byte
+}
 
 // Sentinel errors. Implementations wrap them with %w so that callers can test with errors.Is
 // while the wrapped message keeps the detail.
@@ -23,6 +67,10 @@ var (
 	ErrInvalidBucketName = errors.New("blob: invalid bucket name")
 	// ErrBucketExists: CreateBucket found the bucket already there.
 	ErrBucketExists = errors.New("blob: bucket already exists")
+	// ErrObjectNotFound: Get found no object of that key (S3 NoSuchKey).
+	ErrObjectNotFound = errors.New("blob: object does not exist")
+	// ErrInvalidKey: the object key breaks the rules of Store.
+	ErrInvalidKey = errors.New("blob: invalid object key")
 )
 
 // ValidBucketName reports whether name follows the S3 general-purpose bucket-naming rules:

@@ -51,6 +51,20 @@ func (s *Store) Get(key string, v any) error {
 	return nil
 }
 
+// GetRaw returns the bytes stored at key by Batch.PutRaw. It returns ErrNotFound when the
+// key is absent.
+func (s *Store) GetRaw(key string) ([]byte, error) {
+	b, closer, err := s.db.Get([]byte(key))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kv get %s: %w", key, err)
+	}
+	defer closer.Close()
+	return bytes.Clone(b), nil
+}
+
 // Put writes v (as JSON) at key, durably.
 func (s *Store) Put(key string, v any) error {
 	b := s.NewBatch()
@@ -103,6 +117,11 @@ func (b *Batch) Put(key string, v any) error {
 		return fmt.Errorf("kv encode %s: %w", key, err)
 	}
 	return b.b.Set([]byte(key), raw, nil)
+}
+
+// PutRaw adds a write of raw bytes at key (read them back with GetRaw, not Get).
+func (b *Batch) PutRaw(key string, value []byte) {
+	_ = b.b.Set([]byte(key), value, nil)
 }
 
 // Delete adds a deletion of key.
