@@ -25,6 +25,8 @@ import (
 	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/blob"
 	"github.com/opentrail/opentrail/internal/cloudtrail"
+	"github.com/opentrail/opentrail/internal/delivery"
+	"github.com/opentrail/opentrail/internal/digest"
 	"github.com/opentrail/opentrail/internal/history"
 	"github.com/opentrail/opentrail/internal/iam"
 	"github.com/opentrail/opentrail/internal/journal"
@@ -51,6 +53,11 @@ type serveConfig struct {
 	logLevel       string
 	tlsCert        string
 	tlsKey         string
+
+	deliveryInterval time.Duration
+	digestInterval   time.Duration
+	maxLogFileBytes  int
+	sse              string
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
@@ -66,12 +73,32 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	proxies := fs.String("trusted-proxies", envDefault("OPENTRAIL_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-For is believed (env OPENTRAIL_TRUSTED_PROXIES)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envDefault("OPENTRAIL_TLS_CERT", ""), "PEM certificate file: serve HTTPS instead of HTTP (env OPENTRAIL_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envDefault("OPENTRAIL_TLS_KEY", ""), "PEM private key file for --tls-cert (env OPENTRAIL_TLS_KEY)")
+	deliveryInterval := fs.String("delivery-interval", envDefault("OPENTRAIL_DELIVERY_INTERVAL", delivery.DefaultInterval.String()), "how long records wait before log files are written, 1s or more (env OPENTRAIL_DELIVERY_INTERVAL)")
+	digestInterval := fs.String("digest-interval", envDefault("OPENTRAIL_DIGEST_INTERVAL", delivery.DefaultDigestInterval.String()), "digest file interval of validating trails, 1s or more (env OPENTRAIL_DIGEST_INTERVAL)")
+	fs.IntVar(&c.maxLogFileBytes, "max-log-file-bytes", delivery.DefaultMaxFileBytes, "size cap of one log file, uncompressed bytes")
+	fs.StringVar(&c.sse, "s3-sse", envDefault("OPENTRAIL_S3_SSE", ""), "x-amz-server-side-encryption sent with delivered objects, e.g. AES256 (env OPENTRAIL_S3_SSE)")
 	fs.StringVar(&c.logLevel, "log-level", envDefault("OPENTRAIL_LOG_LEVEL", "info"), "debug, info, warn or error (env OPENTRAIL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.deliveryInterval, err = time.ParseDuration(*deliveryInterval); err != nil {
+		return nil, fmt.Errorf("--delivery-interval: %w", err)
+	}
+	if c.digestInterval, err = time.ParseDuration(*digestInterval); err != nil {
+		return nil, fmt.Errorf("--digest-interval: %w", err)
+	}
+	if c.deliveryInterval < time.Second {
+		return nil, fmt.Errorf("--delivery-interval must be at least 1s, got %s", c.deliveryInterval)
+	}
+	if c.digestInterval < time.Second {
+		return nil, fmt.Errorf("--digest-interval must be at least 1s, got %s", c.digestInterval)
+	}
+	if c.maxLogFileBytes < 1<<10 {
+		return nil, errors.New("--max-log-file-bytes must be at least 1024")
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key must be given together")
@@ -179,9 +206,9 @@ type app struct {
 	wg      sync.WaitGroup
 }
 
-// startConsumers runs the journal consumers (Event History ingest and retention) until
-// close. Each resumes from its own durable cursor.
-func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *history.History) {
+// startConsumers runs the journal consumers (Event History ingest and retention, trail
+// delivery) until close. Each resumes from its own durable cursor.
+func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *history.History, dl *delivery.Deliverer) {
 	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
 	run := func(name string, fn func(context.Context) error) {
 		a.wg.Add(1)
@@ -198,6 +225,11 @@ func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *his
 		return hist.Follow(ctx, journalSource{r})
 	})
 	run("history-retention", hist.Run)
+	run("delivery", func(ctx context.Context) error {
+		r := jr.NewReader(dl.Cursor() + 1)
+		defer r.Close()
+		return dl.Run(ctx, journalSource{r})
+	})
 }
 
 // journalSource adapts a journal reader to the consumers' Source interface.
@@ -262,13 +294,25 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	a.closers = append(a.closers, hist.Close)
-	a.startConsumers(ctx, jr, hist)
 
 	buckets := blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
 	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}
+	keys, err := digest.OpenKeyRing(digest.KeyRingOptions{Store: store, Box: box, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	dl, err := delivery.New(delivery.Options{
+		Store: store, Buckets: buckets, Trails: trails, Keys: keys,
+		Interval: cfg.deliveryInterval, DigestInterval: cfg.digestInterval, MaxFileBytes: cfg.maxLogFileBytes,
+		Regions: cfg.regions, ServerSideEncryption: cfg.sse, Now: now, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.startConsumers(ctx, jr, hist, dl)
 
 	srv := server.New(server.Config{
 		Regions:        cfg.regions,
@@ -286,7 +330,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		},
 	})
 	srv.Register(ids.Services()...)
-	srv.Register(trails.Services(hist.Operations()...)...)
+	srv.Register(trails.Services(append(hist.Operations(), keys.Operations()...)...)...)
 	a.handler = srv
 	return a, nil
 }
