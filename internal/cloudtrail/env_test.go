@@ -149,7 +149,7 @@ func (e *env) start() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	svc, err := New(Options{Store: store, Buckets: e.buckets, Now: e.clock.Now})
+	svc, err := New(Options{Store: store, Buckets: e.buckets, Topics: testTopics{}, Now: e.clock.Now})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -250,3 +250,14 @@ func (e *env) create(region, name string, multi bool) *cloudtrail.CreateTrailOut
 }
 
 func arnOf(region, name string) string { return TrailARN(region, testAccount, name) }
+
+// testTopics knows one topic per account and region: "trail-topic".
+type testTopics struct{}
+
+func (testTopics) TopicARN(acct, region, nameOrARN string) (string, bool, error) {
+	arn := "arn:aws:sns:" + region + ":" + acct + ":trail-topic"
+	if nameOrARN == "trail-topic" || nameOrARN == arn {
+		return arn, true, nil
+	}
+	return "", false, nil
+}

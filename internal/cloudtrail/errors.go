@@ -14,6 +14,7 @@ const (
 	CodeCloudTrailARNInvalid          = "CloudTrailARNInvalidException"
 	CodeInsightNotEnabled             = "InsightNotEnabledException"
 	CodeInsufficientS3BucketPolicy    = "InsufficientS3BucketPolicyException"
+	CodeInsufficientSnsTopicPolicy    = "InsufficientSnsTopicPolicyException"
 	CodeInvalidCloudWatchLogsGroup    = "InvalidCloudWatchLogsLogGroupArnException"
 	CodeInvalidCloudWatchLogsRole     = "InvalidCloudWatchLogsRoleArnException"
 	CodeInvalidEventSelectors         = "InvalidEventSelectorsException"

@@ -16,9 +16,10 @@
 // CloudTrail_20131101).
 //
 // Destinations are checked when they are set: the S3 bucket must exist and be writable
-// (through the Buckets interface). SNS topics, CloudWatch Logs and KMS keys need services that
-// OpenTrail does not host yet, so setting them fails with the error AWS uses for a bad value
-// of that member, worded to say why. Deliberate differences from AWS and moto are listed in
+// (through the Buckets interface) and an SNS topic must exist (through Topics). CloudWatch
+// Logs and KMS keys need services that OpenTrail does not host yet, so setting them fails
+// with the error AWS uses for a bad value of that member, worded to say why. Deliberate
+// differences from AWS and moto are listed in
 // docs/compatibility.md.
 package cloudtrail
 
@@ -55,10 +56,17 @@ type Buckets interface {
 	CheckWritable(ctx context.Context, bucket string) error
 }
 
+// Topics resolves a trail's SnsTopicName (a topic name in the trail's home region, or a topic
+// ARN) to the ARN of an existing topic of the account.
+type Topics interface {
+	TopicARN(acct, region, nameOrARN string) (arn string, ok bool, err error)
+}
+
 // Options configure a Service.
 type Options struct {
 	Store   *kv.Store        // required: where trails are kept
 	Buckets Buckets          // required: checks S3BucketName destinations
+	Topics  Topics           // resolves SnsTopicName; without it, setting a topic fails
 	Now     func() time.Time // clock; default time.Now
 	Logger  *slog.Logger     // default discards
 }
@@ -67,6 +75,7 @@ type Options struct {
 type Service struct {
 	store    *kv.Store
 	buckets  Buckets
+	topics   Topics
 	now      func() time.Time
 	log      *slog.Logger
 	pageSize int // ListTrails page size
@@ -93,7 +102,7 @@ func New(opts Options) (*Service, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: opts.Store, buckets: opts.Buckets, now: opts.Now, log: opts.Logger, pageSize: defaultPageSize}, nil
+	return &Service{store: opts.Store, buckets: opts.Buckets, topics: opts.Topics, now: opts.Now, log: opts.Logger, pageSize: defaultPageSize}, nil
 }
 
 // Services returns the service definitions to register with a server.Server: one per

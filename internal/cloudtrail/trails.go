@@ -46,6 +46,7 @@ type trailConfigOutput struct {
 	Name                       string `json:"Name"`
 	S3BucketName               string `json:"S3BucketName,omitempty"`
 	S3KeyPrefix                string `json:"S3KeyPrefix,omitempty"`
+	SnsTopicName               string `json:"SnsTopicName,omitempty"` // deprecated by AWS, still sent
 	SnsTopicARN                string `json:"SnsTopicARN,omitempty"`
 	IncludeGlobalServiceEvents bool   `json:"IncludeGlobalServiceEvents"`
 	IsMultiRegionTrail         bool   `json:"IsMultiRegionTrail"`
@@ -70,6 +71,7 @@ func configOutput(t *Trail) trailConfigOutput {
 		Name:                       t.Name,
 		S3BucketName:               t.S3BucketName,
 		S3KeyPrefix:                t.S3KeyPrefix,
+		SnsTopicName:               t.SnsTopicARN[strings.LastIndexByte(t.SnsTopicARN, ':')+1:],
 		SnsTopicARN:                t.SnsTopicARN,
 		IncludeGlobalServiceEvents: t.IncludeGlobalServiceEvents,
 		IsMultiRegionTrail:         t.IsMultiRegionTrail,
@@ -117,6 +119,9 @@ func (s *Service) createTrail(ctx context.Context, c *server.Call, in *createTra
 	if err := checkSettings(acct, t, &in.trailSettings); err != nil {
 		return nil, err
 	}
+	if err := s.setTopic(t, in.SnsTopicName); err != nil {
+		return nil, err
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,6 +153,9 @@ func (s *Service) updateTrail(ctx context.Context, c *server.Call, in *updateTra
 	t, err := s.mutate(c, "UpdateTrail", in.Name, func(t *Trail) error {
 		wasMulti := t.IsMultiRegionTrail
 		if err := checkSettings(c.Account(), t, &in.trailSettings); err != nil {
+			return err
+		}
+		if err := s.setTopic(t, in.SnsTopicName); err != nil {
 			return err
 		}
 		if t.IsMultiRegionTrail && !wasMulti {
@@ -189,14 +197,8 @@ func checkSettings(acct string, t *Trail, in *trailSettings) error {
 		}
 		t.S3KeyPrefix = *in.S3KeyPrefix
 	}
-	if in.SnsTopicName != nil && *in.SnsTopicName != "" {
-		if len(*in.SnsTopicName) > 256 {
-			return errorf(CodeInvalidSnsTopicName, "SnsTopicName is too long: %d characters; the maximum is 256.", len(*in.SnsTopicName))
-		}
-		return errorf(CodeInvalidSnsTopicName, "SNS topics are not supported by this server yet: remove SnsTopicName (%s) from the request.", *in.SnsTopicName)
-	}
-	if in.SnsTopicName != nil {
-		t.SnsTopicARN = ""
+	if in.SnsTopicName != nil && len(*in.SnsTopicName) > 256 {
+		return errorf(CodeInvalidSnsTopicName, "SnsTopicName is too long: %d characters; the maximum is 256.", len(*in.SnsTopicName))
 	}
 	if in.KmsKeyID != nil && *in.KmsKeyID != "" {
 		return errorf(CodeKmsKeyNotFound, "KMS key %s was not found: this server does not host AWS KMS yet, so log files cannot be encrypted with SSE-KMS. Remove KmsKeyId from the request.", *in.KmsKeyID)
@@ -226,6 +228,31 @@ func checkSettings(acct string, t *Trail, in *trailSettings) error {
 	if t.IsMultiRegionTrail && !t.IncludeGlobalServiceEvents {
 		return errorf(CodeInvalidParameterCombination, "Multi-Region trail must include global service events.")
 	}
+	return nil
+}
+
+// setTopic applies a SnsTopicName member (a topic name in the trail's home region, or a
+// topic ARN) to t: nil leaves the topic as it is, "" removes it, and anything else must name
+// an existing topic of the trail's account (InsufficientSnsTopicPolicyException, as AWS
+// answers for a topic it cannot publish to).
+func (s *Service) setTopic(t *Trail, name *string) error {
+	switch {
+	case name == nil:
+		return nil
+	case *name == "":
+		t.SnsTopicARN = ""
+		return nil
+	case s.topics == nil:
+		return errorf(CodeInvalidSnsTopicName, "SNS topics are not available on this server: remove SnsTopicName (%s) from the request.", *name)
+	}
+	arn, ok, err := s.topics.TopicARN(t.AccountID, t.HomeRegion, *name)
+	if err != nil {
+		return internal("look up SNS topic", err)
+	}
+	if !ok {
+		return errorf(CodeInsufficientSnsTopicPolicy, "SNS Topic does not exist or the topic policy is incorrect: %s", *name)
+	}
+	t.SnsTopicARN = arn
 	return nil
 }
 

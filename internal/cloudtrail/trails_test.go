@@ -208,7 +208,7 @@ func TestCreateTrailValidation(t *testing.T) {
 		{"empty bucket name", base(func(in *cloudtrail.CreateTrailInput) { in.S3BucketName = aws.String("") }), CodeInvalidS3BucketName, "must not be empty"},
 		{"denied bucket", base(func(in *cloudtrail.CreateTrailInput) { in.S3BucketName = aws.String("denied-logs") }), CodeInsufficientS3BucketPolicy, "Incorrect S3 bucket policy is detected for bucket: denied-logs"},
 		{"long prefix", base(func(in *cloudtrail.CreateTrailInput) { in.S3KeyPrefix = aws.String(strings.Repeat("p", 201)) }), CodeInvalidS3Prefix, "201 characters; the maximum is 200"},
-		{"sns", base(func(in *cloudtrail.CreateTrailInput) { in.SnsTopicName = aws.String("topic") }), CodeInvalidSnsTopicName, "SNS topics are not supported by this server yet"},
+		{"sns", base(func(in *cloudtrail.CreateTrailInput) { in.SnsTopicName = aws.String("topic") }), CodeInsufficientSnsTopicPolicy, "SNS Topic does not exist"},
 		{"sns long", base(func(in *cloudtrail.CreateTrailInput) { in.SnsTopicName = aws.String(strings.Repeat("t", 257)) }), CodeInvalidSnsTopicName, "too long"},
 		{"kms", base(func(in *cloudtrail.CreateTrailInput) { in.KmsKeyId = aws.String("alias/trail") }), CodeKmsKeyNotFound, "KMS key alias/trail was not found"},
 		{"cwl group only", base(func(in *cloudtrail.CreateTrailInput) {
@@ -267,7 +267,8 @@ func TestUpdateTrailValidation(t *testing.T) {
 		{"empty bucket", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("")}, CodeInvalidS3BucketName, "must not be empty"},
 		{"denied", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), S3BucketName: aws.String("denied-logs")}, CodeInsufficientS3BucketPolicy, "denied-logs"},
 		{"prefix", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), S3KeyPrefix: aws.String(strings.Repeat("p", 201))}, CodeInvalidS3Prefix, "maximum is 200"},
-		{"sns", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), SnsTopicName: aws.String("arn:aws:sns:us-east-1:123456789012:t")}, CodeInvalidSnsTopicName, "not supported"},
+		{"sns", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), SnsTopicName: aws.String("arn:aws:sns:us-east-1:123456789012:t")}, CodeInsufficientSnsTopicPolicy, "does not exist"},
+		{"sns too long", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), SnsTopicName: aws.String(strings.Repeat("t", 257))}, CodeInvalidSnsTopicName, "maximum is 256"},
 		{"kms", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), KmsKeyId: aws.String("1234abcd-12ab-34cd-56ef-1234567890ab")}, CodeKmsKeyNotFound, "does not host AWS KMS"},
 		{"cwl role only", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), CloudWatchLogsRoleArn: aws.String("arn:aws:iam::123456789012:role/r")}, CodeInvalidParameterCombination, "together"},
 		{"org", &cloudtrail.UpdateTrailInput{Name: aws.String("tr1"), IsOrganizationTrail: aws.Bool(true)}, CodeOrganizationsNotInUse, "Organizations"},
@@ -808,4 +809,38 @@ func TestServicesWithExtraOperations(t *testing.T) {
 			t.Fatalf("service %s lacks operations or wire settings", svc.TargetPrefix)
 		}
 	}
+}
+
+func TestTrailTopic(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.client("us-east-1")
+	out, err := c.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("ttt"), S3BucketName: aws.String("trail-logs"), SnsTopicName: aws.String("trail-topic")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "arn:aws:sns:us-east-1:123456789012:trail-topic"
+	if aws.ToString(out.SnsTopicARN) != want || aws.ToString(out.SnsTopicName) != "trail-topic" {
+		t.Errorf("CreateTrail topic = %v / %v", aws.ToString(out.SnsTopicARN), aws.ToString(out.SnsTopicName))
+	}
+	got, err := c.GetTrail(ctx, &cloudtrail.GetTrailInput{Name: aws.String("ttt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(got.Trail.SnsTopicARN) != want {
+		t.Errorf("GetTrail SnsTopicARN = %v", aws.ToString(got.Trail.SnsTopicARN))
+	}
+	// By ARN, then removed with "".
+	if _, err := c.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("ttt"), SnsTopicName: aws.String(want)}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := c.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("ttt"), SnsTopicName: aws.String("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.SnsTopicARN != nil || up.SnsTopicName != nil {
+		t.Errorf("topic not removed: %v", aws.ToString(up.SnsTopicARN))
+	}
+	_, err = c.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("tt2x"), S3BucketName: aws.String("trail-logs"), SnsTopicName: aws.String("missing")})
+	wantErr(t, err, CodeInsufficientSnsTopicPolicy, "missing")
 }
