@@ -64,21 +64,25 @@ type Topics interface {
 
 // Options configure a Service.
 type Options struct {
-	Store   *kv.Store        // required: where trails are kept
-	Buckets Buckets          // required: checks S3BucketName destinations
-	Topics  Topics           // resolves SnsTopicName; without it, setting a topic fails
-	Now     func() time.Time // clock; default time.Now
-	Logger  *slog.Logger     // default discards
+	Store   *kv.Store // required: where trails are kept
+	Buckets Buckets   // required: checks S3BucketName destinations
+	Topics  Topics    // resolves SnsTopicName; without it, setting a topic fails
+	// JournalPosition returns the sequence number of the last journaled record; StartLogging
+	// and StopLogging note it so that delivery can tell which records fall in a logging period.
+	JournalPosition func() uint64
+	Now             func() time.Time // clock; default time.Now
+	Logger          *slog.Logger     // default discards
 }
 
 // Service is the CloudTrail control plane.
 type Service struct {
-	store    *kv.Store
-	buckets  Buckets
-	topics   Topics
-	now      func() time.Time
-	log      *slog.Logger
-	pageSize int // ListTrails page size
+	store      *kv.Store
+	buckets    Buckets
+	topics     Topics
+	journalPos func() uint64
+	now        func() time.Time
+	log        *slog.Logger
+	pageSize   int // ListTrails page size
 
 	// mu serialises changes, so that limits and name uniqueness, which are checked across an
 	// account's trails, hold.
@@ -102,7 +106,7 @@ func New(opts Options) (*Service, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: opts.Store, buckets: opts.Buckets, topics: opts.Topics, now: opts.Now, log: opts.Logger, pageSize: defaultPageSize}, nil
+	return &Service{store: opts.Store, buckets: opts.Buckets, topics: opts.Topics, journalPos: opts.JournalPosition, now: opts.Now, log: opts.Logger, pageSize: defaultPageSize}, nil
 }
 
 // Services returns the service definitions to register with a server.Server: one per

@@ -10,10 +10,17 @@ import (
 
 // Status is a trail's logging state. A new trail is not logging until StartLogging.
 type Status struct {
-	IsLogging        bool           `json:"IsLogging"`
-	StartLoggingTime time.Time      `json:"StartLoggingTime,omitzero"` // last StartLogging
-	StopLoggingTime  time.Time      `json:"StopLoggingTime,omitzero"`  // last StopLogging
-	Delivery         DeliveryStatus `json:"Delivery"`
+	IsLogging        bool      `json:"IsLogging"`
+	StartLoggingTime time.Time `json:"StartLoggingTime,omitzero"` // last StartLogging
+	StopLoggingTime  time.Time `json:"StopLoggingTime,omitzero"`  // last StopLogging
+	// The journal position at the last StartLogging and StopLogging (the sequence number of
+	// the last record then), and the request ID of that StopLogging call: delivery uses them
+	// to give the trail exactly the records of its logging period, which event times (whole
+	// seconds) cannot tell apart. Zero when the service has no JournalPosition.
+	StartLoggingSeq      uint64         `json:"StartLoggingSeq,omitempty"`
+	StopLoggingSeq       uint64         `json:"StopLoggingSeq,omitempty"`
+	StopLoggingRequestID string         `json:"StopLoggingRequestId,omitempty"`
+	Delivery             DeliveryStatus `json:"Delivery"`
 }
 
 // DeliveryStatus is what the delivery pipeline reports about a trail's outputs; GetTrailStatus
@@ -144,6 +151,7 @@ func (s *Service) startLogging(ctx context.Context, c *server.Call, in *nameInpu
 		if !t.Status.IsLogging {
 			t.Status.IsLogging = true
 			t.Status.StartLoggingTime = s.clock()
+			t.Status.StartLoggingSeq = s.position()
 		}
 		return nil
 	})
@@ -159,6 +167,8 @@ func (s *Service) stopLogging(ctx context.Context, c *server.Call, in *nameInput
 		if t.Status.IsLogging {
 			t.Status.IsLogging = false
 			t.Status.StopLoggingTime = s.clock()
+			t.Status.StopLoggingSeq = s.position()
+			t.Status.StopLoggingRequestID = c.RequestID
 		}
 		return nil
 	})
@@ -166,6 +176,14 @@ func (s *Service) stopLogging(ctx context.Context, c *server.Call, in *nameInput
 		return nil, err
 	}
 	return &server.NoOutput{}, nil
+}
+
+// position is the journal's last sequence number, or 0 without a JournalPosition.
+func (s *Service) position() uint64 {
+	if s.journalPos == nil {
+		return 0
+	}
+	return s.journalPos()
 }
 
 // clock is the time of a state change: the service clock, which tests control, truncated to

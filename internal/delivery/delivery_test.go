@@ -328,7 +328,10 @@ func ids(from, to int) []string {
 
 func TestDeliversSelectedRecordsOnce(t *testing.T) {
 	h := newHarness(t,
-		trail("all", func(t *cloudtrail.Trail) { t.IsMultiRegionTrail = true; t.SnsTopicARN = "arn:aws:sns:us-east-1:123456789012:topic" }),
+		trail("all", func(t *cloudtrail.Trail) {
+			t.IsMultiRegionTrail = true
+			t.SnsTopicARN = "arn:aws:sns:us-east-1:123456789012:topic"
+		}),
 		trail("writes", func(t *cloudtrail.Trail) {
 			t.EventSelectors = []cloudtrail.EventSelector{{ReadWriteType: cloudtrail.ReadWriteWriteOnly}}
 		}),

@@ -124,7 +124,8 @@ func (d *Deliverer) digestPass(ctx context.Context) error {
 			}
 			switch {
 			case !validating && !open:
-			case !validating || !w.LoggingSince.Equal(t.Status.StartLoggingTime):
+				// Nothing to digest.
+			case open && (!validating || !w.LoggingSince.Equal(t.Status.StartLoggingTime)):
 				// Final digest of the chain; a new period starts a new chain next pass.
 				if err := d.closeWindow(ctx, t, &w, now, true); err != nil {
 					errs = append(errs, err)

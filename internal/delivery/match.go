@@ -14,6 +14,7 @@ import (
 // from the journal payload (a CloudTrail record, see opentrail.Event) without the rest.
 type fields struct {
 	EventTime                    string    `json:"eventTime"`
+	RequestID                    string    `json:"requestID"`
 	EventSource                  string    `json:"eventSource"`
 	EventName                    string    `json:"eventName"`
 	AWSRegion                    string    `json:"awsRegion"`
@@ -31,6 +32,7 @@ type fields struct {
 	Resources []opentrail.Resource `json:"resources"`
 
 	time time.Time // parsed EventTime
+	seq  uint64    // journal sequence number
 }
 
 // category is the record's event category; records written before eventCategory existed
@@ -76,26 +78,33 @@ var globalSources = []string{
 	"organizations.amazonaws.com", "signin.amazonaws.com",
 }
 
-// inLoggingPeriod reports whether the record happened while the trail was logging: at or
-// after its last StartLogging and, for a trail that is stopped now, not after its
-// StopLogging (so the StopLogging call itself is delivered, as AWS does). Event times have
-// whole seconds; the StartLogging time is compared at that precision.
-func inLoggingPeriod(t *cloudtrail.Trail, at time.Time) bool {
+// inLoggingPeriod reports whether the record happened while the trail was logging. With
+// journal positions noted by StartLogging and StopLogging, that is exact: after the last
+// record journaled before StartLogging and, for a trail stopped now, not after the last one
+// before StopLogging, plus the StopLogging call itself (AWS delivers it). Without them,
+// event times decide, at their whole-second precision.
+func inLoggingPeriod(t *cloudtrail.Trail, f *fields) bool {
 	st := t.Status
-	if st.StartLoggingTime.IsZero() || at.Before(st.StartLoggingTime.Truncate(time.Second)) {
+	if st.StartLoggingTime.IsZero() {
 		return false
 	}
-	if !st.IsLogging && at.After(st.StopLoggingTime) {
+	if st.StartLoggingSeq > 0 || st.StopLoggingSeq > 0 {
+		if f.seq <= st.StartLoggingSeq {
+			return false
+		}
+		return st.IsLogging || f.seq <= st.StopLoggingSeq || (f.RequestID != "" && f.RequestID == st.StopLoggingRequestID)
+	}
+	if f.time.Before(st.StartLoggingTime.Truncate(time.Second)) {
 		return false
 	}
-	return true
+	return st.IsLogging || !f.time.After(st.StopLoggingTime)
 }
 
 // selects reports whether trail t receives the record: the record belongs to the trail's
 // account, happened in a region the trail covers while it was logging, is not a global
 // service event the trail leaves out, and matches its event selectors.
 func selects(t *cloudtrail.Trail, f *fields) bool {
-	if f.RecipientAccountID != t.AccountID || !t.Covers(f.AWSRegion) || !inLoggingPeriod(t, f.time) {
+	if f.RecipientAccountID != t.AccountID || !t.Covers(f.AWSRegion) || !inLoggingPeriod(t, f) {
 		return false
 	}
 	if !t.IncludeGlobalServiceEvents && slices.Contains(globalSources, f.EventSource) {

@@ -165,3 +165,30 @@ func TestLogFileKey(t *testing.T) {
 		t.Errorf("no prefix: %s", got)
 	}
 }
+
+func TestLoggingPeriodBySequence(t *testing.T) {
+	tr := loggingTrail(func(t *cloudtrail.Trail) {
+		t.Status.IsLogging = false
+		t.Status.StartLoggingSeq, t.Status.StopLoggingSeq = 10, 20
+		t.Status.StopLoggingTime = t.Status.StartLoggingTime
+		t.Status.StopLoggingRequestID = "stop-request"
+	})
+	for _, c := range []struct {
+		seq  uint64
+		req  string
+		want bool
+	}{{10, "", false}, {11, "", true}, {20, "", true}, {21, "", false}, {25, "stop-request", true}, {26, "other", false}} {
+		f := record(t, mgmtWrite) // its time is after the stop time: only sequence numbers decide
+		f.seq, f.RequestID = c.seq, c.req
+		if got := selects(tr, f); got != c.want {
+			t.Errorf("seq %d request %q: selects = %v, want %v", c.seq, c.req, got, c.want)
+		}
+	}
+	tr.Status.IsLogging = true
+	if f := record(t, mgmtWrite); true {
+		f.seq = 1000
+		if !selects(tr, f) {
+			t.Error("a logging trail refuses a record after its StopLogging position")
+		}
+	}
+}

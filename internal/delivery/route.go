@@ -180,7 +180,7 @@ func (d *Deliverer) routeRecords(batch []pending, trails []*cloudtrail.Trail) []
 			d.log.Warn("record has a bad eventTime; not delivered", "seq", p.seq, "eventTime", f.EventTime)
 			continue
 		}
-		f.time = t
+		f.time, f.seq = t, p.seq
 		for i, tr := range trails {
 			if !selects(tr, &f) {
 				continue

@@ -1,0 +1,375 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/opentrail/opentrail/internal/blob"
+	"github.com/opentrail/opentrail/internal/digest"
+	"github.com/opentrail/opentrail/internal/testserver"
+)
+
+// logKeyRE is AWS's log file key layout; group 1 is the account, 2 the region.
+var logKeyRE = regexp.MustCompile(`^(?:.+/)?AWSLogs/(\d{12})/CloudTrail/([a-z0-9-]+)/\d{4}/\d{2}/\d{2}/\d{12}_CloudTrail_[a-z0-9-]+_\d{8}T\d{4}Z_[A-Za-z0-9]{16}\.json\.gz$`)
+
+// deliveredRecord is a record found in a delivered log file.
+type deliveredRecord struct {
+	Key       string // the log file
+	RequestID string `json:"requestID"`
+	EventName string `json:"eventName"`
+	AWSRegion string `json:"awsRegion"`
+	ReadOnly  bool   `json:"readOnly"`
+}
+
+func gunzipOne(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	zr.Multistream(false)
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("gunzip: %v", err)
+	}
+	if rest, _ := io.ReadAll(io.MultiReader(zr)); len(rest) > 0 {
+		t.Fatal("more than one gzip member")
+	}
+	return out
+}
+
+// readLogFiles returns every record of every log file in bucket, checking each file's key
+// layout and that its records happened in the key's region.
+func readLogFiles(t *testing.T, store blob.Store, bucket string) []deliveredRecord {
+	t.Helper()
+	ctx := testserver.Context(t)
+	var out []deliveredRecord
+	err := store.List(ctx, bucket, "", "", func(o blob.Object) error {
+		if !strings.Contains(o.Key, "/CloudTrail/") {
+			return nil
+		}
+		m := logKeyRE.FindStringSubmatch(o.Key)
+		if m == nil {
+			t.Errorf("log file key %s does not follow AWS's layout", o.Key)
+			return nil
+		}
+		obj, err := store.Get(ctx, bucket, o.Key)
+		if err != nil {
+			return err
+		}
+		var body struct{ Records []deliveredRecord }
+		if err := json.Unmarshal(gunzipOne(t, obj.Body), &body); err != nil {
+			t.Errorf("%s: %v", o.Key, err)
+			return nil
+		}
+		for _, r := range body.Records {
+			if r.AWSRegion != m[2] {
+				t.Errorf("%s holds a record of %s", o.Key, r.AWSRegion)
+			}
+			r.Key = o.Key
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("list %s: %v", bucket, err)
+	}
+	return out
+}
+
+// requestIDs returns the request IDs of records, sorted.
+func requestIDs(recs []deliveredRecord) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.RequestID)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func requestID(md middleware.Metadata) string {
+	id, _ := awsmiddleware.GetRequestIDMetadata(md)
+	return id
+}
+
+// deliveryEnv is a server delivering to buckets of store; makeBucket creates one.
+type deliveryEnv struct {
+	srv        *testserver.Server
+	store      blob.Store
+	makeBucket func(name string)
+	interval   time.Duration
+}
+
+// adminCreateBucket makes a local bucket with the admin command while the server runs.
+func adminCreateBucket(t *testing.T, srv *testserver.Server) func(string) {
+	return func(name string) {
+		out, err := exec.Command(testserver.Binary(t), "admin", "create-bucket", "--data-dir", srv.DataDir, name).CombinedOutput()
+		if err != nil {
+			t.Fatalf("admin create-bucket %s: %v\n%s", name, err, out)
+		}
+	}
+}
+
+func TestDeliveryLocalBuckets(t *testing.T) {
+	srv := testserver.Start(t, testserver.WithArgs("--delivery-interval", "1s", "--digest-interval", "3s", "--regions", "us-east-1,us-west-2"))
+	env := &deliveryEnv{srv: srv, store: blob.NewDir(filepath.Join(srv.DataDir, "buckets")), makeBucket: adminCreateBucket(t, srv), interval: time.Second}
+	runDeliveryScenario(t, env)
+}
+
+// runDeliveryScenario checks, through the Go SDK against a real server, that trails receive
+// exactly the records their selectors choose, under per-region keys, soon after the calls;
+// that a stopped trail delivers its StopLogging call and nothing after it; and that a
+// validating trail's digests verify with the keys ListPublicKeys returns.
+func runDeliveryScenario(t *testing.T, env *deliveryEnv) {
+	ctx := testserver.Context(t)
+	cfg := env.srv.RootConfig()
+	east := cloudtrail.NewFromConfig(cfg)
+	west := cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = "us-west-2" })
+	iamc := iam.NewFromConfig(cfg)
+	stsWest := sts.NewFromConfig(cfg, func(o *sts.Options) { o.Region = "us-west-2" })
+
+	trails := map[string]string{} // name → bucket
+	for _, name := range []string{"all", "writes", "adv-reads", "data-only", "stopped"} {
+		bucket := "logs-" + name
+		env.makeBucket(bucket)
+		trails[name] = bucket
+	}
+	create := func(name string, multi, validate bool) {
+		t.Helper()
+		_, err := east.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String(name), S3BucketName: aws.String(trails[name]),
+			IsMultiRegionTrail: aws.Bool(multi), EnableLogFileValidation: aws.Bool(validate), S3KeyPrefix: aws.String("p/" + name)})
+		if err != nil {
+			t.Fatalf("CreateTrail %s: %v", name, err)
+		}
+	}
+	create("all", true, true)
+	create("writes", false, false)
+	create("adv-reads", false, false)
+	create("data-only", true, false)
+	create("stopped", false, false)
+	mustSel := func(in *cloudtrail.PutEventSelectorsInput) {
+		t.Helper()
+		if _, err := east.PutEventSelectors(ctx, in); err != nil {
+			t.Fatalf("PutEventSelectors %s: %v", aws.ToString(in.TrailName), err)
+		}
+	}
+	mustSel(&cloudtrail.PutEventSelectorsInput{TrailName: aws.String("writes"), EventSelectors: []cttypes.EventSelector{{ReadWriteType: cttypes.ReadWriteTypeWriteOnly}}})
+	mustSel(&cloudtrail.PutEventSelectorsInput{TrailName: aws.String("adv-reads"), AdvancedEventSelectors: []cttypes.AdvancedEventSelector{{
+		Name: aws.String("management reads"),
+		FieldSelectors: []cttypes.AdvancedFieldSelector{
+			{Field: aws.String("eventCategory"), Equals: []string{"Management"}},
+			{Field: aws.String("readOnly"), Equals: []string{"true"}},
+		},
+	}}})
+	mustSel(&cloudtrail.PutEventSelectorsInput{TrailName: aws.String("data-only"), EventSelectors: []cttypes.EventSelector{{
+		ReadWriteType: cttypes.ReadWriteTypeAll, IncludeManagementEvents: aws.Bool(false),
+		DataResources: []cttypes.DataResource{{Type: aws.String("AWS::S3::Object"), Values: []string{"arn:aws:s3"}}},
+	}}})
+	for name := range trails {
+		if _, err := east.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String(name)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop, err := east.StopLogging(ctx, &cloudtrail.StopLoggingInput{Name: aws.String("stopped")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopID := requestID(stop.ResultMetadata)
+
+	// The calls whose records are followed: writes and reads, global (IAM) and regional, in
+	// both regions.
+	start := time.Now()
+	u, err := iamc.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("delivery-user")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := requestID(u.ResultMetadata)
+	who, err := stsWest.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readWest := requestID(who.ResultMetadata)
+	lt, err := east.ListTrails(ctx, &cloudtrail.ListTrailsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readEast := requestID(lt.ResultMetadata)
+	dt, err := west.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readWest2 := requestID(dt.ResultMetadata)
+	followed := []string{write, readWest, readEast, readWest2}
+
+	has := func(recs []deliveredRecord, id string) bool {
+		return slices.ContainsFunc(recs, func(r deliveredRecord) bool { return r.RequestID == id })
+	}
+	var all []deliveredRecord
+	deadline := time.Now().Add(30 * env.interval)
+	for {
+		all = readLogFiles(t, env.store, trails["all"])
+		if !slices.ContainsFunc(followed, func(id string) bool { return !has(all, id) }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the followed calls did not all reach trail all's bucket; it holds %v\nserver output:\n%s", requestIDs(all), env.srv.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("all followed calls delivered %v after the first call (delivery interval %v)", time.Since(start).Round(time.Millisecond), env.interval)
+	// Let the other trails' files land too (they are written by the same flush).
+	time.Sleep(2 * env.interval)
+
+	// The multi-region trail has every record, each under the region it happened in, once.
+	all = readLogFiles(t, env.store, trails["all"])
+	for _, id := range followed {
+		n := 0
+		for _, r := range all {
+			if r.RequestID == id {
+				n++
+				if !strings.HasPrefix(r.Key, "p/all/AWSLogs/"+testserver.AccountID+"/CloudTrail/"+r.AWSRegion+"/") {
+					t.Errorf("record %s in %s", id, r.Key)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("record %s delivered %d times to trail all", id, n)
+		}
+	}
+	// Write-only (single-region us-east-1): the IAM write, no reads.
+	writes := readLogFiles(t, env.store, trails["writes"])
+	if !has(writes, write) || has(writes, readEast) || has(writes, readWest) {
+		t.Errorf("trail writes holds %v; want the write %s and no reads", requestIDs(writes), write)
+	}
+	for _, r := range writes {
+		if r.ReadOnly || r.AWSRegion != "us-east-1" {
+			t.Errorf("trail writes holds %s (%s, readOnly %v)", r.EventName, r.AWSRegion, r.ReadOnly)
+		}
+	}
+	// Advanced selector, management reads, single-region us-east-1.
+	reads := readLogFiles(t, env.store, trails["adv-reads"])
+	if !has(reads, readEast) || has(reads, write) || has(reads, readWest) {
+		t.Errorf("trail adv-reads holds %v; want %s only among the followed", requestIDs(reads), readEast)
+	}
+	for _, r := range reads {
+		if !r.ReadOnly {
+			t.Errorf("trail adv-reads holds write %s", r.EventName)
+		}
+	}
+	// Data events only: management calls never reach it.
+	if got := readLogFiles(t, env.store, trails["data-only"]); len(got) != 0 {
+		t.Errorf("data-only trail received management records: %v", requestIDs(got))
+	}
+	// The stopped trail delivered its StopLogging call and none of the later calls.
+	stopped := readLogFiles(t, env.store, trails["stopped"])
+	if !has(stopped, stopID) {
+		t.Errorf("stopped trail lacks its StopLogging record %s: %v", stopID, requestIDs(stopped))
+	}
+	for _, id := range followed {
+		if has(stopped, id) {
+			t.Errorf("stopped trail received %s", id)
+		}
+	}
+
+	// Status shows the delivery.
+	st, err := east.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String("all")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LatestDeliveryTime == nil || aws.ToString(st.LatestDeliveryError) != "" {
+		t.Errorf("GetTrailStatus after delivery: LatestDeliveryTime %v, LatestDeliveryError %q", st.LatestDeliveryTime, aws.ToString(st.LatestDeliveryError))
+	}
+
+	// Digests of the validating trail, per region, verify with ListPublicKeys' keys and list
+	// every log file of their region.
+	checkDigests(t, env, trails["all"], "p/all", []string{"us-east-1", "us-west-2"}, all)
+}
+
+// checkDigests waits for two digests per region and checks that they chain, verify with the
+// region's public keys and list the log files delivered before them.
+func checkDigests(t *testing.T, env *deliveryEnv, bucket, prefix string, regions []string, delivered []deliveredRecord) {
+	t.Helper()
+	ctx := testserver.Context(t)
+	cfg := env.srv.RootConfig()
+	for _, region := range regions {
+		dir := prefix + "/AWSLogs/" + testserver.AccountID + "/CloudTrail-Digest/" + region + "/"
+		var keys []string
+		deadline := time.Now().Add(60 * time.Second)
+		for len(keys) < 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("fewer than 3 digests in %s: %v", dir, keys)
+			}
+			time.Sleep(200 * time.Millisecond)
+			keys = keys[:0]
+			if err := env.store.List(ctx, bucket, dir, "", func(o blob.Object) error { keys = append(keys, o.Key); return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ct := cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = region })
+		pk, err := ct.ListPublicKeys(ctx, &cloudtrail.ListPublicKeysInput{StartTime: aws.Time(time.Now().Add(-time.Hour)), EndTime: aws.Time(time.Now().Add(time.Hour))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pubs := map[string][]byte{}
+		for _, k := range pk.PublicKeyList {
+			pubs[aws.ToString(k.Fingerprint)] = k.Value
+		}
+		listed := map[string]bool{}
+		var prevSig, prevHash, prevKey string
+		for i, k := range keys {
+			obj, err := env.store.Get(ctx, bucket, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := gunzipOne(t, obj.Body)
+			d, err := digest.Parse(raw)
+			if err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			der, ok := pubs[d.DigestPublicKeyFingerprint]
+			if !ok {
+				t.Fatalf("%s: fingerprint %s not listed by ListPublicKeys in %s", k, d.DigestPublicKeyFingerprint, region)
+			}
+			pub, err := digest.PublicKey{Value: der}.RSA()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := digest.Verify(pub, d, raw, obj.Metadata[digest.MetaSignature]); err != nil {
+				t.Errorf("%s: %v", k, err)
+			}
+			if obj.Metadata[digest.MetaSignatureAlgorithm] != digest.SignatureAlgorithm {
+				t.Errorf("%s: signature-algorithm metadata %q", k, obj.Metadata[digest.MetaSignatureAlgorithm])
+			}
+			if i > 0 && (d.PreviousDigestS3Object == nil || *d.PreviousDigestS3Object != prevKey ||
+				*d.PreviousDigestSignature != prevSig || *d.PreviousDigestHashValue != prevHash) {
+				t.Errorf("%s does not chain to %s", k, prevKey)
+			}
+			prevKey, prevSig, prevHash = k, obj.Metadata[digest.MetaSignature], digest.Hash(raw)
+			for _, lf := range d.LogFiles {
+				listed[lf.S3Object] = true
+			}
+		}
+		for _, r := range delivered {
+			if r.AWSRegion == region && !listed[r.Key] {
+				t.Errorf("log file %s is in none of the digests %v", r.Key, keys)
+			}
+		}
+	}
+}
