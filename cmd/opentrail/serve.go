@@ -58,6 +58,10 @@ type serveConfig struct {
 	digestInterval   time.Duration
 	maxLogFileBytes  int
 	sse              string
+
+	// s3 is where every trail's bucket lives when s3.Endpoint is set (--s3-endpoint); else
+	// buckets are directories of <data-dir>/buckets. The secret is never logged or printed.
+	s3 blob.S3Options
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
@@ -77,6 +81,11 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	digestInterval := fs.String("digest-interval", envDefault("OPENTRAIL_DIGEST_INTERVAL", delivery.DefaultDigestInterval.String()), "digest file interval of validating trails, 1s or more (env OPENTRAIL_DIGEST_INTERVAL)")
 	fs.IntVar(&c.maxLogFileBytes, "max-log-file-bytes", delivery.DefaultMaxFileBytes, "size cap of one log file, uncompressed bytes")
 	fs.StringVar(&c.sse, "s3-sse", envDefault("OPENTRAIL_S3_SSE", ""), "x-amz-server-side-encryption sent with delivered objects, e.g. AES256 (env OPENTRAIL_S3_SSE)")
+	fs.StringVar(&c.s3.Endpoint, "s3-endpoint", envDefault("OPENTRAIL_S3_ENDPOINT", ""), "base URL of an S3-compatible endpoint that holds every trail's bucket (path-style); default: directories of <data-dir>/buckets (env OPENTRAIL_S3_ENDPOINT)")
+	fs.StringVar(&c.s3.AccessKeyID, "s3-access-key-id", envDefault("OPENTRAIL_S3_ACCESS_KEY_ID", ""), "access key ID for --s3-endpoint (env OPENTRAIL_S3_ACCESS_KEY_ID)")
+	// No env default shown here: flag usage output prints defaults, and this one is a secret.
+	fs.StringVar(&c.s3.SecretAccessKey, "s3-secret-access-key", "", "secret access key for --s3-endpoint; prefer the env OPENTRAIL_S3_SECRET_ACCESS_KEY")
+	fs.StringVar(&c.s3.Region, "s3-region", envDefault("OPENTRAIL_S3_REGION", blob.DefaultS3Region), "signing region of --s3-endpoint (env OPENTRAIL_S3_REGION)")
 	fs.StringVar(&c.logLevel, "log-level", envDefault("OPENTRAIL_LOG_LEVEL", "info"), "debug, info, warn or error (env OPENTRAIL_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -102,6 +111,20 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key must be given together")
+	}
+	if c.s3.SecretAccessKey == "" {
+		c.s3.SecretAccessKey = os.Getenv("OPENTRAIL_S3_SECRET_ACCESS_KEY")
+	}
+	if c.s3.Endpoint == "" && (c.s3.AccessKeyID != "" || c.s3.SecretAccessKey != "") {
+		return nil, errors.New("--s3-access-key-id and --s3-secret-access-key need --s3-endpoint")
+	}
+	if c.s3.Endpoint != "" {
+		if c.s3.AccessKeyID == "" || c.s3.SecretAccessKey == "" {
+			return nil, errors.New("--s3-endpoint needs --s3-access-key-id and --s3-secret-access-key (or OPENTRAIL_S3_SECRET_ACCESS_KEY)")
+		}
+		if _, err := blob.NewS3(c.s3); err != nil { // checks the URL
+			return nil, fmt.Errorf("--s3-endpoint: %w", err)
+		}
 	}
 	if c.accountID != "" && !accountIDPattern.MatchString(c.accountID) {
 		return nil, fmt.Errorf("--account-id must be 12 digits, got %q", c.accountID)
@@ -295,8 +318,14 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	}
 	a.closers = append(a.closers, hist.Close)
 
-	buckets := blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
-	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, Now: now, Logger: log})
+	var buckets blob.Store = blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
+	if cfg.s3.Endpoint != "" {
+		if buckets, err = blob.NewS3(cfg.s3); err != nil {
+			return nil, err
+		}
+		log.Info("buckets on S3 endpoint", "endpoint", cfg.s3.Endpoint, "region", cfg.s3.Region)
+	}
+	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, JournalPosition: jr.LastSeq, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}

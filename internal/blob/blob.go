@@ -1,10 +1,36 @@
 // Package blob is OpenTrail's bucket storage: where delivered log files and digest files go.
 //
-// A bucket is named as an S3 bucket is named. This package holds the vocabulary shared by every
-// implementation — the bucket-name rule and the sentinel errors callers test with errors.Is —
-// and Dir, the local-directory implementation that `opentrail serve` uses by default.
-// Implementations for S3-compatible endpoints, and one conformance suite run against all of
-// them, are meant to live beside Dir and return the same sentinel errors.
+// Store is the interface every implementation satisfies, with the sentinel errors callers test
+// with errors.Is, the bucket-name rule (ValidBucketName) and the object-key rule (CheckKey).
+// Dir keeps buckets in a local directory (what `opentrail serve` uses by default); S3 keeps
+// them on any S3-compatible endpoint. Package blobtest is the conformance suite both pass.
+//
+// # Dir's layout on disk
+//
+// A Dir root holds one directory per bucket, and a bucket directory holds its objects as
+// plain files, the key's segments being path elements, so that the delivered files can be
+// read with ordinary tools:
+//
+//	<root>/                                    e.g. <data-dir>/buckets/
+//	  <bucket>/                                one directory per bucket
+//	    AWSLogs/123456789012/CloudTrail/...    directories: the segments of keys
+//	      <name>                               object body, byte for byte
+//	      .opentrail-meta.<name>               sidecar: its user metadata, JSON
+//	      .opentrail-tmp-<16 hex>              a Put in progress (or cut short by a crash)
+//	    .opentrail-write-check-<16 hex>        CheckWritable's probe, removed at once
+//
+// The sidecar, present only when the object has metadata or a content type, is a JSON object
+// {"contentType": "...", "metadata": {"<lower-case name>": "<value>"}}. Every internal file
+// name begins with ".opentrail-", which no valid key segment does (CheckKey), so internal
+// files never collide with objects and List skips them. A key that is a proper prefix of
+// another key at a '/' ("a" and "a/b") cannot be stored beside it: the file system has a
+// directory there (versitygw's posix backend has the same limit; Put fails). Dir also refuses
+// key segments longer than 239 bytes, the file-name limit less the sidecar prefix.
+//
+// Put writes the body and the sidecar to temporary files in the object's directory, syncs
+// them, renames the sidecar and then the body into place, and syncs the directory: an object
+// is never visible half-written or without its metadata, and is durable once Put returns.
+// Delete removes the body, then the sidecar, then the directories it leaves empty.
 package blob
 
 import (
@@ -18,8 +44,10 @@ import (
 // S3-compatible endpoint) implement it; blobtest.Run is the conformance suite both pass.
 //
 // Keys are S3 object keys ("AWSLogs/1234/CloudTrail/..."): non-empty, at most 1024 bytes,
-// '/'-separated, no empty, "." or ".." segments. Metadata names are lower-case without the
-// x-amz-meta- prefix, as S3 clients see them ("signature", "signature-algorithm").
+// '/'-separated, no empty, "." or ".." segments (CheckKey has the whole rule); every method
+// refuses other keys with ErrInvalidKey and other bucket names with ErrInvalidBucketName.
+// Metadata names are lower-case without the x-amz-meta- prefix, as S3 clients see them
+// ("signature", "signature-algorithm"); Put lower-cases them.
 type Store interface {
 	// CreateBucket creates an empty bucket (ErrBucketExists if there, ErrInvalidBucketName).
 	CreateBucket(ctx context.Context, bucket string) error
@@ -30,12 +58,14 @@ type Store interface {
 	// durable when Put returns nil, and never visible half-written.
 	Put(ctx context.Context, bucket, key string, body []byte, opts PutOptions) error
 	// Get reads an object and its user metadata (ErrObjectNotFound, ErrBucketNotFound).
+	// Metadata is nil or empty for an object stored without any.
 	Get(ctx context.Context, bucket, key string) (*Object, error)
 	// List calls fn for each object whose key starts with prefix and sorts after startAfter
 	// ("" for all), in ascending byte order of keys, until fn returns an error (returned as is).
 	// Object.Body is nil in listings; Metadata may be nil.
 	List(ctx context.Context, bucket, prefix, startAfter string, fn func(Object) error) error
-	// Delete removes an object; deleting a missing object is not an error.
+	// Delete removes an object; deleting a missing object is not an error, but deleting from a
+	// missing bucket is (ErrBucketNotFound).
 	Delete(ctx context.Context, bucket, key string) error
 }
 
@@ -112,4 +142,29 @@ func ValidBucketName(name string) bool {
 		}
 	}
 	return true
+}
+
+// ErrorCode is the S3 error code that err stands for, the form in which CloudTrail reports a
+// failed delivery (GetTrailStatus's LatestDeliveryError): the code an S3 endpoint answered
+// with (S3Error), else the code S3 uses for the sentinel that err wraps ("NoSuchBucket" for
+// ErrBucketNotFound, "AccessDenied" for ErrAccessDenied ...), else "".
+func ErrorCode(err error) string {
+	if se, ok := errors.AsType[*S3Error](err); ok && se.Code != "" {
+		return se.Code
+	}
+	switch {
+	case errors.Is(err, ErrBucketNotFound):
+		return "NoSuchBucket"
+	case errors.Is(err, ErrAccessDenied):
+		return "AccessDenied"
+	case errors.Is(err, ErrObjectNotFound):
+		return "NoSuchKey"
+	case errors.Is(err, ErrBucketExists):
+		return "BucketAlreadyOwnedByYou"
+	case errors.Is(err, ErrInvalidBucketName):
+		return "InvalidBucketName"
+	case errors.Is(err, ErrInvalidKey):
+		return "InvalidArgument"
+	}
+	return ""
 }
