@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -33,6 +34,7 @@ import (
 	"github.com/opentrail/opentrail/internal/kv"
 	"github.com/opentrail/opentrail/internal/secret"
 	"github.com/opentrail/opentrail/internal/server"
+	"github.com/opentrail/opentrail/internal/sns"
 )
 
 // defaultRegions is the standard commercial AWS region list.
@@ -53,6 +55,9 @@ type serveConfig struct {
 	logLevel       string
 	tlsCert        string
 	tlsKey         string
+	publicURL      string // base URL of this server for SNS messages' links (--public-url)
+	smtpRelay      string // SNS email deliveries (--smtp-relay, --smtp-from)
+	smtpFrom       string
 
 	deliveryInterval time.Duration
 	digestInterval   time.Duration
@@ -77,6 +82,9 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	proxies := fs.String("trusted-proxies", envDefault("OPENTRAIL_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-For is believed (env OPENTRAIL_TRUSTED_PROXIES)")
 	fs.StringVar(&c.tlsCert, "tls-cert", envDefault("OPENTRAIL_TLS_CERT", ""), "PEM certificate file: serve HTTPS instead of HTTP (env OPENTRAIL_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", envDefault("OPENTRAIL_TLS_KEY", ""), "PEM private key file for --tls-cert (env OPENTRAIL_TLS_KEY)")
+	fs.StringVar(&c.publicURL, "public-url", envDefault("OPENTRAIL_PUBLIC_URL", ""), "base URL at which SNS subscribers reach this server (signing certificate, confirm and unsubscribe links); default from --listen, https with --tls-cert (env OPENTRAIL_PUBLIC_URL)")
+	fs.StringVar(&c.smtpRelay, "smtp-relay", envDefault("OPENTRAIL_SMTP_RELAY", ""), "host:port of an SMTP relay for SNS email and email-json subscriptions; without it they are refused (env OPENTRAIL_SMTP_RELAY)")
+	fs.StringVar(&c.smtpFrom, "smtp-from", envDefault("OPENTRAIL_SMTP_FROM", ""), "From address of SNS email deliveries; required with --smtp-relay (env OPENTRAIL_SMTP_FROM)")
 	deliveryInterval := fs.String("delivery-interval", envDefault("OPENTRAIL_DELIVERY_INTERVAL", delivery.DefaultInterval.String()), "how long records wait before log files are written, 1s or more (env OPENTRAIL_DELIVERY_INTERVAL)")
 	digestInterval := fs.String("digest-interval", envDefault("OPENTRAIL_DIGEST_INTERVAL", delivery.DefaultDigestInterval.String()), "digest file interval of validating trails, 1s or more (env OPENTRAIL_DIGEST_INTERVAL)")
 	fs.IntVar(&c.maxLogFileBytes, "max-log-file-bytes", delivery.DefaultMaxFileBytes, "size cap of one log file, uncompressed bytes")
@@ -111,6 +119,17 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return nil, errors.New("--tls-cert and --tls-key must be given together")
+	}
+	pub, err := publicURL(c.publicURL, c.listen, c.tlsCert != "")
+	if err != nil {
+		return nil, err
+	}
+	c.publicURL = pub
+	if (c.smtpRelay == "") != (c.smtpFrom == "") {
+		return nil, errors.New("--smtp-relay and --smtp-from must be given together")
+	}
+	if _, _, err := net.SplitHostPort(c.smtpRelay); c.smtpRelay != "" && err != nil {
+		return nil, fmt.Errorf("--smtp-relay must be host:port: %w", err)
 	}
 	if c.s3.SecretAccessKey == "" {
 		c.s3.SecretAccessKey = os.Getenv("OPENTRAIL_S3_SECRET_ACCESS_KEY")
@@ -157,6 +176,33 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 }
 
 var accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// publicURL checks --public-url, or derives it from --listen: the listen address, with
+// 127.0.0.1 (or [::1]) for an unspecified host, over https when TLS is on.
+func publicURL(flagValue, listen string, tls bool) (string, error) {
+	if flagValue != "" {
+		u, err := url.Parse(flagValue)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return "", fmt.Errorf("--public-url must be an http or https URL, got %q", flagValue)
+		}
+		return strings.TrimRight(flagValue, "/"), nil
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("--listen: %w", err)
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port), nil
+}
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
@@ -318,6 +364,17 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	}
 	a.closers = append(a.closers, hist.Close)
 
+	// SNS topics; CloudTrail notifications and alarms publish to them (topics.PublishInternal).
+	snsOpts := sns.Options{Store: store, Box: box, PublicURL: cfg.publicURL, Now: now, Logger: log}
+	if cfg.smtpRelay != "" {
+		snsOpts.SMTP = &sns.SMTPConfig{Relay: cfg.smtpRelay, From: cfg.smtpFrom}
+	}
+	topics, err := sns.New(snsOpts)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, topics.Close)
+
 	var buckets blob.Store = blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
 	if cfg.s3.Endpoint != "" {
 		if buckets, err = blob.NewS3(cfg.s3); err != nil {
@@ -356,9 +413,13 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 				w.Header().Set("Content-Type", "text/plain")
 				_, _ = io.WriteString(w, "ok\n")
 			}),
+			sns.ConfirmPath:     topics.Handler(),
+			sns.UnsubscribePath: topics.Handler(),
+			topics.CertPath():   topics.Handler(),
 		},
 	})
 	srv.Register(ids.Services()...)
+	srv.Register(topics.Service())
 	srv.Register(trails.Services(append(hist.Operations(), keys.Operations()...)...)...)
 	a.handler = srv
 	return a, nil
