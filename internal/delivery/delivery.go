@@ -232,3 +232,10 @@ func statusError(err error) string {
 	}
 	return msg
 }
+
+// Outbox returns the number of log files routed but not yet written to their buckets.
+func (d *Deliverer) Outbox() (int, error) {
+	n := 0
+	err := d.store.Scan(keyOutbox, func(string, []byte) error { n++; return nil })
+	return n, err
+}

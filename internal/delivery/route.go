@@ -2,15 +2,15 @@ package delivery
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/cloudtrail"
@@ -54,6 +54,38 @@ func (d *Deliverer) route(ctx context.Context, src Source) error {
 		<-done
 	}()
 
+	// The flusher routes, compresses and commits one batch while the next one is read.
+	batches := make(chan []pending, 1)
+	flushErr := make(chan error, 1)
+	go func() {
+		defer close(flushErr)
+		for b := range batches {
+			if err := d.flush(ctx, b); err != nil {
+				flushErr <- err
+				for range batches { // drain so that the reader never blocks on a dead flusher
+				}
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(batches)
+		<-flushErr
+	}()
+	send := func(b []pending) error {
+		select {
+		case batches <- b:
+			return nil
+		case err := <-flushErr:
+			if err == nil {
+				err = ctx.Err()
+			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+
 	ticker := time.NewTicker(d.opts.Interval)
 	defer ticker.Stop()
 	var batch []pending
@@ -62,12 +94,17 @@ func (d *Deliverer) route(ctx context.Context, src Source) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case err := <-flushErr:
+			if err == nil {
+				err = ctx.Err()
+			}
+			return err
 		case <-ticker.C:
 			if len(batch) > 0 {
-				if err := d.flush(ctx, batch); err != nil {
+				if err := send(batch); err != nil {
 					return err
 				}
-				batch, size = batch[:0], 0
+				batch, size = nil, 0
 			}
 		case it := <-ch:
 			if it.err != nil {
@@ -76,10 +113,10 @@ func (d *Deliverer) route(ctx context.Context, src Source) error {
 			batch = append(batch, it.p)
 			size += len(it.p.payload)
 			if size >= d.opts.MaxPendingBytes {
-				if err := d.flush(ctx, batch); err != nil {
+				if err := send(batch); err != nil {
 					return err
 				}
-				batch, size = batch[:0], 0
+				batch, size = nil, 0
 			}
 		}
 	}
@@ -159,30 +196,39 @@ func (d *Deliverer) flush(ctx context.Context, batch []pending) error {
 	return ctx.Err()
 }
 
-// routeRecords decodes the routing fields of every record and groups the records by (trail,
-// region), in journal order.
+// routeRecords decodes the routing fields of every record (in parallel) and groups the
+// records by (trail, region), in journal order.
 func (d *Deliverer) routeRecords(batch []pending, trails []*cloudtrail.Trail) []*group {
+	decoded := make([]fields, len(batch))
+	ok := make([]bool, len(batch))
+	workers := runtime.GOMAXPROCS(0)
+	chunk := (len(batch) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(batch); lo += chunk {
+		hi := min(lo+chunk, len(batch))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				ok[i] = d.decode(batch[i], &decoded[i])
+			}
+		}()
+	}
+	wg.Wait()
+
 	type gkey struct {
 		trail  int
 		region string
 	}
 	index := map[gkey]*group{}
 	var groups []*group
-	var f fields
-	for _, p := range batch {
-		f = fields{}
-		if err := json.Unmarshal(p.payload, &f); err != nil {
-			d.log.Warn("journal record is not a CloudTrail record; not delivered", "seq", p.seq, "err", err)
+	for j, p := range batch {
+		if !ok[j] {
 			continue
 		}
-		t, err := time.Parse(opentrail.TimeFormat, f.EventTime)
-		if err != nil {
-			d.log.Warn("record has a bad eventTime; not delivered", "seq", p.seq, "eventTime", f.EventTime)
-			continue
-		}
-		f.time, f.seq = t, p.seq
+		f := &decoded[j]
 		for i, tr := range trails {
-			if !selects(tr, &f) {
+			if !selects(tr, f) {
 				continue
 			}
 			k := gkey{i, f.AWSRegion}
@@ -197,6 +243,22 @@ func (d *Deliverer) routeRecords(batch []pending, trails []*cloudtrail.Trail) []
 		}
 	}
 	return groups
+}
+
+// decode reads the routing fields of a record; a record that is not a CloudTrail record is
+// logged and skipped.
+func (d *Deliverer) decode(p pending, f *fields) bool {
+	if err := decodeFields(p.payload, f); err != nil {
+		d.log.Warn("journal record is not a CloudTrail record; not delivered", "seq", p.seq, "err", err)
+		return false
+	}
+	t, err := time.Parse(opentrail.TimeFormat, f.EventTime)
+	if err != nil {
+		d.log.Warn("record has a bad eventTime; not delivered", "seq", p.seq, "eventTime", f.EventTime)
+		return false
+	}
+	f.time, f.seq = t, p.seq
+	return true
 }
 
 // file is a log file built by a flush.
