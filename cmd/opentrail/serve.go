@@ -382,7 +382,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		}
 		log.Info("buckets on S3 endpoint", "endpoint", cfg.s3.Endpoint, "region", cfg.s3.Region)
 	}
-	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, JournalPosition: jr.LastSeq, Now: now, Logger: log})
+	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, Topics: topics, JournalPosition: jr.LastSeq, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +391,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	dl, err := delivery.New(delivery.Options{
-		Store: store, Buckets: buckets, Trails: trails, Keys: keys,
+		Store: store, Buckets: buckets, Trails: trails, Keys: keys, Notifier: topics,
 		Interval: cfg.deliveryInterval, DigestInterval: cfg.digestInterval, MaxFileBytes: cfg.maxLogFileBytes,
 		Regions: cfg.regions, ServerSideEncryption: cfg.sse, Now: now, Logger: log,
 	})

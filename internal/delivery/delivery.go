@@ -213,18 +213,10 @@ func sleep(ctx context.Context, d time.Duration, ch <-chan struct{}) bool {
 }
 
 // statusError is what GetTrailStatus shows for a failed write: the S3 error code where there
-// is one (as AWS shows it), else a short description.
+// is one (as AWS shows it), else a short description (an unreachable endpoint has no code).
 func statusError(err error) string {
-	var coded interface{ ErrorCode() string }
-	switch {
-	case errors.As(err, &coded) && coded.ErrorCode() != "":
-		return coded.ErrorCode()
-	case errors.Is(err, blob.ErrBucketNotFound):
-		return "NoSuchBucket"
-	case errors.Is(err, blob.ErrAccessDenied):
-		return "AccessDenied"
-	case errors.Is(err, blob.ErrInvalidBucketName):
-		return "InvalidBucketName"
+	if code := blob.ErrorCode(err); code != "" {
+		return code
 	}
 	msg := err.Error()
 	if len(msg) > 200 {

@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -18,11 +20,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	snsapi "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/opentrail/opentrail/internal/blob"
 	"github.com/opentrail/opentrail/internal/digest"
+	"github.com/opentrail/opentrail/internal/sns"
 	"github.com/opentrail/opentrail/internal/testserver"
 )
 
@@ -371,5 +375,118 @@ func checkDigests(t *testing.T, env *deliveryEnv, bucket, prefix string, regions
 				t.Errorf("log file %s is in none of the digests %v", r.Key, keys)
 			}
 		}
+	}
+}
+
+// TestDeliveryNotification: a trail with an SNS topic publishes AWS's log-delivery
+// notification for its log files; an HTTP endpoint subscribed to the topic (confirmed
+// through SubscribeURL) receives it signed, the signature verifies with the certificate at
+// SigningCertURL, and every key it lists is a delivered log file.
+func TestDeliveryNotification(t *testing.T) {
+	srv := testserver.Start(t, testserver.WithArgs("--delivery-interval", "1s", "--regions", "us-east-1"))
+	ctx := testserver.Context(t)
+	adminCreateBucket(t, srv)("notified-logs")
+	store := blob.NewDir(filepath.Join(srv.DataDir, "buckets"))
+
+	bodies := make(chan []byte, 100)
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer endpoint.Close()
+	next := func(wantType string) (*sns.Envelope, []byte) {
+		t.Helper()
+		for {
+			select {
+			case b := <-bodies:
+				var e sns.Envelope
+				if err := json.Unmarshal(b, &e); err != nil {
+					t.Fatalf("endpoint got %s: %v", b, err)
+				}
+				if e.Type == wantType {
+					return &e, b
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("no %s message", wantType)
+			}
+		}
+	}
+
+	cfg := srv.RootConfig()
+	snsc := snsapi.NewFromConfig(cfg)
+	topic, err := snsc.CreateTopic(ctx, &snsapi.CreateTopicInput{Name: aws.String("trail-notes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := snsc.Subscribe(ctx, &snsapi.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"), Endpoint: aws.String(endpoint.URL)}); err != nil {
+		t.Fatal(err)
+	}
+	conf, _ := next("SubscriptionConfirmation")
+	resp, err := http.Get(conf.SubscribeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("SubscribeURL: %s", resp.Status)
+	}
+
+	ct := cloudtrail.NewFromConfig(cfg)
+	out, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("notified"), S3BucketName: aws.String("notified-logs"), SnsTopicName: aws.String("trail-notes")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.SnsTopicARN) != aws.ToString(topic.TopicArn) {
+		t.Errorf("SnsTopicARN %s, want %s", aws.ToString(out.SnsTopicARN), aws.ToString(topic.TopicArn))
+	}
+	if _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("notified")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ct.DescribeTrails(ctx, &cloudtrail.DescribeTrailsInput{}); err != nil {
+		t.Fatal(err)
+	}
+
+	note, raw := next("Notification")
+	certResp, err := http.Get(note.SigningCertURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBytes, _ := io.ReadAll(certResp.Body)
+	certResp.Body.Close()
+	cert, err := sns.ParseCertificate(pemBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sns.VerifyMessage(raw, cert); err != nil {
+		t.Fatalf("notification signature: %v", err)
+	}
+	tampered := bytes.Replace(raw, []byte("notified-logs"), []byte("notified-logz"), 1)
+	if _, err := sns.VerifyMessage(tampered, cert); err == nil {
+		t.Error("a tampered notification verifies")
+	}
+	var msg struct {
+		S3Bucket    string   `json:"s3Bucket"`
+		S3ObjectKey []string `json:"s3ObjectKey"`
+	}
+	if err := json.Unmarshal([]byte(note.Message), &msg); err != nil {
+		t.Fatalf("Message %q: %v", note.Message, err)
+	}
+	if msg.S3Bucket != "notified-logs" || len(msg.S3ObjectKey) == 0 {
+		t.Fatalf("notification message %s", note.Message)
+	}
+	for _, k := range msg.S3ObjectKey {
+		if _, err := store.Get(ctx, "notified-logs", k); err != nil {
+			t.Errorf("notified key %s: %v", k, err)
+		}
+		if !logKeyRE.MatchString(k) {
+			t.Errorf("notified key %s is not a log file key", k)
+		}
+	}
+	st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String("notified")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LatestNotificationTime == nil || aws.ToString(st.LatestNotificationError) != "" {
+		t.Errorf("status: LatestNotificationTime %v, LatestNotificationError %q", st.LatestNotificationTime, aws.ToString(st.LatestNotificationError))
 	}
 }
