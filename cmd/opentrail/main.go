@@ -3,6 +3,7 @@
 //	opentrail serve                    start the server (embedded storage in --data-dir)
 //	opentrail admin create-bucket      create a local-directory bucket
 //	opentrail lookup                   look up Event History through the public API
+//	opentrail validate-logs            validate a trail's log files and digests (like aws cloudtrail validate-logs)
 //	opentrail version                  print the version
 package main
 
@@ -24,10 +25,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "opentrail:", err)
+		code := 1
+		var ec interface{ ExitCode() int } // commands with their own exit statuses
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
 		}
-		os.Exit(1)
+		if msg := err.Error(); msg != "" && !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "opentrail:", msg)
+		}
+		os.Exit(code)
 	}
 }
 
@@ -37,6 +43,7 @@ commands:
   serve                 start the server
   admin create-bucket   create a local-directory bucket in a data directory
   lookup                look up Event History (like aws cloudtrail lookup-events)
+  validate-logs         validate log files and digests (like aws cloudtrail validate-logs)
   version               print the version
 
 Run "opentrail <command> -h" for a command's flags.
@@ -54,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "lookup":
 		return runLookup(ctx, args[1:], stdout, stderr)
+	case "validate-logs":
+		return runValidateLogs(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "opentrail", version)
 		return nil

@@ -2,11 +2,18 @@
 JSON file, with the real CloudTrail client pointed at an OpenTrail endpoint and S3 faked.
 
     python3 cli_validate.py SPEC.json
+    python3 cli_validate.py --batch SPEC.json...   # each result to SPEC.json.out as
+                                                   # {"stdout":..., "stderr":..., "code":...}
 
 SPEC: {"region": "us-east-1", "endpoint_url": "http://127.0.0.1:PORT",
        "args": {"trail_arn": ..., "start_time": ..., "end_time": ..., "s3_bucket": ...,
                 "s3_prefix": null, "account_id": null, "verbose": true},
-       "objects": [{"bucket": ..., "key": ..., "body": <base64>, "metadata": {...}}]}
+       "objects": [{"bucket": ..., "key": ..., "body": <base64>, "metadata": {...}}],
+       "public_keys": [...]}
+
+Without endpoint_url, ListPublicKeys is answered from public_keys (the wire form:
+{"Value": <base64>, "Fingerprint": ..., "ValidityStartTime": <epoch>, "ValidityEndTime": <epoch>}),
+returning every key whose validity overlaps the requested range.
 
 Credentials come from the standard AWS_* environment variables. Stdout, stderr and the exit
 status are those of the CLI command (255 and the message on stderr for an exception, as the
@@ -54,6 +61,15 @@ class FakePages:
         return iter(self.keys)
 
 
+class FakeCloudTrail:
+    def __init__(self, keys):
+        self.keys = keys
+
+    def list_public_keys(self, StartTime, EndTime):
+        start, end = StartTime.timestamp(), EndTime.timestamp()
+        return {'PublicKeyList': [k for k in self.keys if k['ValidityStartTime'] <= end and k['ValidityEndTime'] > start]}
+
+
 class FakeS3Provider:
     def __init__(self, s3):
         self.s3 = s3
@@ -62,8 +78,9 @@ class FakeS3Provider:
         return self.s3
 
 
-def main():
-    with open(sys.argv[1]) as f:
+def validate(path):
+    """Runs one spec; returns the exit status."""
+    with open(path) as f:
         spec = json.load(f)
     objects = {(o['bucket'], o['key']): (base64.b64decode(o['body']), o.get('metadata') or {}) for o in spec['objects']}
     session = botocore.session.get_session()
@@ -75,23 +92,40 @@ def main():
             self._source_region = parsed_globals.region
             self.s3_client_provider = FakeS3Provider(FakeS3(objects))
             self.organization_client = None
-            self.cloudtrail_client = session.create_client(
-                'cloudtrail', region_name=parsed_globals.region, endpoint_url=parsed_globals.endpoint_url)
+            if parsed_globals.endpoint_url:
+                self.cloudtrail_client = session.create_client(
+                    'cloudtrail', region_name=parsed_globals.region, endpoint_url=parsed_globals.endpoint_url)
+            else:
+                self.cloudtrail_client = FakeCloudTrail(spec['public_keys'])
 
     a = spec['args']
     args = argparse.Namespace(
         trail_arn=a['trail_arn'], start_time=a['start_time'], end_time=a.get('end_time'),
         s3_bucket=a.get('s3_bucket'), s3_prefix=a.get('s3_prefix'), account_id=a.get('account_id'),
         verbose=a.get('verbose', False))
-    parsed_globals = argparse.Namespace(region=spec['region'], endpoint_url=spec['endpoint_url'], verify_ssl=True)
+    parsed_globals = argparse.Namespace(region=spec['region'], endpoint_url=spec.get('endpoint_url'), verify_ssl=True)
     try:
-        rc = Command(session)._run_main(args, parsed_globals)
+        return Command(session)._run_main(args, parsed_globals)
     except Exception as e:  # the CLI prints the message and exits 255
-        sys.stdout.flush()
         sys.stderr.write('\n%s\n' % e)
-        sys.exit(255)
-    sys.stdout.flush()
-    sys.exit(rc)
+        return 255
+
+
+def main():
+    if sys.argv[1] != '--batch':
+        rc = validate(sys.argv[1])
+        sys.stdout.flush()
+        sys.exit(rc)
+    real_out, real_err = sys.stdout, sys.stderr
+    for path in sys.argv[2:]:
+        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+        try:
+            rc = validate(path)
+            result = {'stdout': sys.stdout.getvalue(), 'stderr': sys.stderr.getvalue(), 'code': rc}
+        finally:
+            sys.stdout, sys.stderr = real_out, real_err
+        with open(path + '.out', 'w') as f:
+            json.dump(result, f)
 
 
 if __name__ == '__main__':
