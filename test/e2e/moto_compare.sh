@@ -62,7 +62,6 @@ put-event-selectors-invalid  outcome  AWS validates ReadWriteType (InvalidEventS
 delete-trail-missing  outcome  AWS answers TrailNotFoundException for an unknown trail; moto succeeds silently
 update-trail-other-region  outcome  AWS changes a trail only in its home region (InvalidHomeRegionException); moto looks for the ARN in the request region
 add-tags-missing  outcome  AWS answers ResourceNotFoundException for a trail that does not exist; moto tags it anyway
-create-trail-sns  outcome  deliberate: OpenTrail hosts no SNS, so it refuses every SnsTopicName (InvalidSnsTopicNameException); moto, like AWS for a missing topic, answers InsufficientSnsTopicPolicyException
 EOF
 )
 

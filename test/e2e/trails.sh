@@ -180,14 +180,23 @@ expect_error InvalidHomeRegionException west stop-logging --name "$MR_ARN"
 expect_error InvalidHomeRegionException west put-event-selectors --trail-name "$MR_ARN" --event-selectors '[{"ReadWriteType":"All"}]'
 expect_error InvalidHomeRegionException west delete-trail --name "$MR_ARN"
 expect_error OrganizationsNotInUseException ct create-trail --name org-wide --s3-bucket-name "$BUCKET" --is-organization-trail
-expect_error InvalidSnsTopicNameException ct create-trail --name notify --s3-bucket-name "$BUCKET" --sns-topic-name alerts
-expect_error InvalidSnsTopicNameException ct update-trail --name "$SR" --sns-topic-name alerts
+expect_error InsufficientSnsTopicPolicyException ct create-trail --name notify --s3-bucket-name "$BUCKET" --sns-topic-name alerts
+expect_error InsufficientSnsTopicPolicyException ct update-trail --name "$SR" --sns-topic-name alerts
+expect_error InvalidSnsTopicNameException ct update-trail --name "$SR" --sns-topic-name "$(printf 't%.0s' $(seq 1 257))"
 expect_error KmsKeyNotFoundException ct create-trail --name secret --s3-bucket-name "$BUCKET" --kms-key-id alias/trail-key
 expect_error InvalidParameterCombinationException ct update-trail --name "$MR" --no-include-global-service-events
 jeq "$(ct get-trail --name "$MR")" '.Trail|[.S3KeyPrefix,.IncludeGlobalServiceEvents]|map(tostring)|join(" ")' "logs/audit true" \
   "refused updates change nothing"
 jeq "$(ct get-trail-status --name "$MR")" '.IsLogging' true "a refused stop-logging changes nothing"
 pass "error paths"
+
+# A topic of OpenTrail's SNS, by name and by ARN; an empty name removes it.
+TOPIC_ARN=$(root sns create-topic --name alerts --query TopicArn --output text)
+jeq "$(ct update-trail --name "$SR" --sns-topic-name alerts)" '.SnsTopicARN' "$TOPIC_ARN" "update-trail --sns-topic-name (name)"
+jeq "$(ct get-trail --name "$SR")" '.Trail.SnsTopicARN' "$TOPIC_ARN" "get-trail shows the topic"
+jeq "$(ct update-trail --name "$SR" --sns-topic-name "$TOPIC_ARN")" '.SnsTopicName' alerts "update-trail --sns-topic-name (ARN)"
+jeq "$(ct update-trail --name "$SR" --sns-topic-name '')" '.SnsTopicARN' null "an empty topic name removes the topic"
+pass "SNS topics on trails"
 
 # --- Limits: five trails per region, a multi-region trail counting in every region -------------
 for n in extra-1 extra-2 extra-3; do ct create-trail --name "$n" --s3-bucket-name "$BUCKET" >/dev/null; done
