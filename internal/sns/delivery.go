@@ -102,8 +102,9 @@ func newEngine(s *Service, client *http.Client, unit time.Duration, workers int)
 
 func (e *engine) start(pending []*delivery) {
 	e.enqueue(pending...)
-	e.wg.Add(1 + e.workers)
+	e.wg.Add(2 + e.workers)
 	go e.dispatch()
+	go e.sweeper()
 	for i := 0; i < e.workers; i++ {
 		go e.worker()
 	}
@@ -166,6 +167,23 @@ func (e *engine) dispatch() {
 		select {
 		case <-e.wake:
 		case <-timer.C:
+		case <-e.ctx.Done():
+			return
+		}
+	}
+}
+
+// sweeper runs Service.sweep every sweepInterval.
+func (e *engine) sweeper() {
+	defer e.wg.Done()
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := e.s.sweep(); err != nil {
+				e.s.log.Error("sns: sweep expired tokens and subscriptions", "err", err)
+			}
 		case <-e.ctx.Done():
 			return
 		}

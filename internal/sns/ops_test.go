@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
@@ -272,5 +274,87 @@ func TestPublishInternalAndTopicARN(t *testing.T) {
 	}
 	if _, err := e.svc.PublishInternal(context.Background(), arn+"-gone", "", "m"); err == nil {
 		t.Fatal("PublishInternal to a missing topic succeeded")
+	}
+}
+
+func TestTopicLimit(t *testing.T) {
+	e := newEnv(t)
+	e.svc.maxTopics = 2
+	e.createTopic("a")
+	e.createTopic("b")
+	_, err := e.client().CreateTopic(context.Background(), &awssns.CreateTopicInput{Name: aws.String("c")})
+	wantCode(t, "third topic", err, CodeTopicLimitExceeded, 403)
+	if _, err := e.clientFor(keyA, secretA, "us-west-2").CreateTopic(context.Background(), &awssns.CreateTopicInput{Name: aws.String("c")}); err != nil {
+		t.Fatalf("the quota is per region: %v", err)
+	}
+	e.createTopic("a") // an existing topic is not a new one
+}
+
+// testClock is a settable clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestExpiry(t *testing.T) {
+	clk := &testClock{t: time.Now()}
+	e := newEnv(t, func(o *Options) { o.Now = clk.Now })
+	ctx := context.Background()
+	arn := e.createTopic("t")
+	ep := newEndpoint(t)
+	for _, path := range []string{"/a", "/b"} {
+		if _, err := e.client().Subscribe(ctx, &awssns.SubscribeInput{TopicArn: aws.String(arn), Protocol: aws.String("http"), Endpoint: aws.String(ep.URL + path)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var links []string
+	for i := 0; i < 2; i++ {
+		links = append(links, verify(t, e, ep.next(t).Body).SubscribeURL)
+	}
+	// Tokens are valid for two days.
+	clk.advance(49 * time.Hour)
+	if status, body := e.get(links[0]); status != 400 || !strings.Contains(body, "Invalid token") {
+		t.Fatalf("expired token: %d %s", status, body)
+	}
+	// Unconfirmed subscriptions go after three days: at load, and by the hourly sweep.
+	clk.advance(24 * time.Hour)
+	e.restart()
+	if subs := must[*awssns.ListSubscriptionsOutput](t)(e.client().ListSubscriptions(ctx, &awssns.ListSubscriptionsInput{})).Subscriptions; len(subs) != 0 {
+		t.Fatalf("pending subscriptions after three days and a restart: %+v", subs)
+	}
+	if _, err := e.client().Subscribe(ctx, &awssns.SubscribeInput{TopicArn: aws.String(arn), Protocol: aws.String("http"), Endpoint: aws.String(ep.URL + "/c")}); err != nil {
+		t.Fatal(err)
+	}
+	ep.next(t)
+	clk.advance(73 * time.Hour)
+	if err := e.svc.sweep(); err != nil {
+		t.Fatal(err)
+	}
+	if subs := must[*awssns.ListSubscriptionsOutput](t)(e.client().ListSubscriptions(ctx, &awssns.ListSubscriptionsInput{})).Subscriptions; len(subs) != 0 {
+		t.Fatalf("pending subscriptions after three days: %+v", subs)
+	}
+	n := 0
+	if err := e.store.Scan(storePrefix, func(k string, _ []byte) error {
+		if strings.Contains(k, "/sub/") || strings.Contains(k, "/token/") {
+			n++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d expired records left in the store", n)
 	}
 }

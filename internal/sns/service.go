@@ -94,6 +94,7 @@ type Service struct {
 	smtp      *SMTPConfig
 	signer    *signer
 	pageSize  int
+	maxTopics int
 
 	// wmu serialises changes; mu guards the maps, which writers change only after the store
 	// has the change (see commit). Published topics and subscriptions are immutable.
@@ -146,6 +147,7 @@ func New(opts Options) (*Service, error) {
 		publicURL: strings.TrimRight(opts.PublicURL, "/"),
 		smtp:      opts.SMTP,
 		pageSize:  defaultPageSize,
+		maxTopics: defaultMaxTopics,
 		topics:    make(map[topicRef]*topic),
 		subs:      make(map[string]*subscription),
 		tokens:    make(map[string]*token),

@@ -228,6 +228,47 @@ func (s *Service) load() error {
 	return nil
 }
 
+// sweep removes expired confirmation tokens and subscriptions left unconfirmed past their
+// lifetime. The delivery engine runs it every sweepInterval.
+func (s *Service) sweep() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	now := s.now()
+	var subs []*subscription
+	var tokens []*token
+	for _, sub := range s.subs {
+		if sub.Pending && now.Sub(sub.Created) > pendingLifetime {
+			subs = append(subs, sub)
+		}
+	}
+	for _, tk := range s.tokens {
+		if now.After(tk.Expires) {
+			tokens = append(tokens, tk)
+		}
+	}
+	if len(subs) == 0 && len(tokens) == 0 {
+		return nil
+	}
+	b := s.store.NewBatch()
+	for _, sub := range subs {
+		b.Delete(subKey(sub.ref))
+	}
+	for _, tk := range tokens {
+		b.Delete(tokenKey(tk.Account, tk.Region, tk.Hash))
+	}
+	return s.commit(b, func() {
+		for _, sub := range subs {
+			delete(s.subs, sub.ARN)
+		}
+		for _, tk := range tokens {
+			delete(s.tokens, tk.Hash)
+		}
+	})
+}
+
+// sweepInterval is how often expired tokens and pending subscriptions are removed.
+const sweepInterval = time.Hour
+
 // commit applies a batch durably and then, under the state's write lock, the in-memory
 // change. The caller holds wmu.
 func (s *Service) commit(b *kv.Batch, apply func()) error {

@@ -3,10 +3,12 @@ package sns
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/policy"
 	"github.com/opentrail/opentrail/internal/server"
 )
@@ -30,10 +32,11 @@ type listInput struct{ NextToken string }
 
 // Limits.
 const (
-	maxTags        = 50
-	maxTagKey      = 128
-	maxTagValue    = 256
-	maxDisplayName = 100
+	defaultMaxTopics = 100000 // standard topics per account and region, AWS's default quota
+	maxTags          = 50
+	maxTagKey        = 128
+	maxTagValue      = 256
+	maxDisplayName   = 100
 )
 
 // topicAttribute validates a topic attribute being set (by CreateTopic or
@@ -162,6 +165,15 @@ func (s *Service) createTopic(ctx context.Context, c *server.Call, in *createTop
 		}
 		c.AddResource("AWS::SNS::Topic", arn)
 		return &topicArnOutput{TopicArn: arn}, nil
+	}
+	n := 0
+	for r := range s.topics {
+		if r.Account == ref.Account && r.Region == ref.Region {
+			n++
+		}
+	}
+	if n >= s.maxTopics {
+		return nil, opentrail.Errorf(CodeTopicLimitExceeded, "Topic limit exceeded").WithStatus(http.StatusForbidden)
 	}
 	t := &topic{Account: ref.Account, Region: ref.Region, Name: ref.Name, Tags: in.Tags, Created: s.now().UTC()}
 	if len(attrs) > 0 {
