@@ -259,5 +259,8 @@ func (testTopics) TopicARN(acct, region, nameOrARN string) (string, bool, error)
 	if nameOrARN == "trail-topic" || nameOrARN == arn {
 		return arn, true, nil
 	}
+	if nameOrARN == "arn:aws:sns:us-east-1:999999999999:foreign" {
+		return nameOrARN, true, nil // exists, in another account
+	}
 	return "", false, nil
 }

@@ -249,7 +249,9 @@ func (s *Service) setTopic(t *Trail, name *string) error {
 	if err != nil {
 		return internal("look up SNS topic", err)
 	}
-	if !ok {
+	// Topic policies are not evaluated, so a topic of another account is refused as AWS
+	// refuses one whose policy does not let CloudTrail publish (account isolation).
+	if parts := strings.Split(arn, ":"); !ok || len(parts) < 6 || parts[4] != t.AccountID {
 		return errorf(CodeInsufficientSnsTopicPolicy, "SNS Topic does not exist or the topic policy is incorrect: %s", *name)
 	}
 	t.SnsTopicARN = arn

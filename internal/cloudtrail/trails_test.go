@@ -843,4 +843,6 @@ func TestTrailTopic(t *testing.T) {
 	}
 	_, err = c.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("tt2x"), S3BucketName: aws.String("trail-logs"), SnsTopicName: aws.String("missing")})
 	wantErr(t, err, CodeInsufficientSnsTopicPolicy, "missing")
+	_, err = c.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("ttt"), SnsTopicName: aws.String("arn:aws:sns:us-east-1:999999999999:foreign")})
+	wantErr(t, err, CodeInsufficientSnsTopicPolicy, "foreign")
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/opentrail/opentrail/internal/digest"
 	"github.com/opentrail/opentrail/internal/sns"
 	"github.com/opentrail/opentrail/internal/testserver"
+	"github.com/opentrail/opentrail/internal/testserver/s3server"
 )
 
 // logKeyRE is AWS's log file key layout; group 1 is the account, 2 the region.
@@ -119,6 +120,7 @@ type deliveryEnv struct {
 	store      blob.Store
 	makeBucket func(name string)
 	interval   time.Duration
+	cfg        aws.Config // credentials of the server's first account
 }
 
 // adminCreateBucket makes a local bucket with the admin command while the server runs.
@@ -133,7 +135,7 @@ func adminCreateBucket(t *testing.T, srv *testserver.Server) func(string) {
 
 func TestDeliveryLocalBuckets(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithArgs("--delivery-interval", "1s", "--digest-interval", "3s", "--regions", "us-east-1,us-west-2"))
-	env := &deliveryEnv{srv: srv, store: blob.NewDir(filepath.Join(srv.DataDir, "buckets")), makeBucket: adminCreateBucket(t, srv), interval: time.Second}
+	env := &deliveryEnv{srv: srv, store: blob.NewDir(filepath.Join(srv.DataDir, "buckets")), makeBucket: adminCreateBucket(t, srv), interval: time.Second, cfg: srv.RootConfig()}
 	runDeliveryScenario(t, env)
 }
 
@@ -143,7 +145,7 @@ func TestDeliveryLocalBuckets(t *testing.T) {
 // validating trail's digests verify with the keys ListPublicKeys returns.
 func runDeliveryScenario(t *testing.T, env *deliveryEnv) {
 	ctx := testserver.Context(t)
-	cfg := env.srv.RootConfig()
+	cfg := env.cfg
 	east := cloudtrail.NewFromConfig(cfg)
 	west := cloudtrail.NewFromConfig(cfg, func(o *cloudtrail.Options) { o.Region = "us-west-2" })
 	iamc := iam.NewFromConfig(cfg)
@@ -311,7 +313,7 @@ func runDeliveryScenario(t *testing.T, env *deliveryEnv) {
 func checkDigests(t *testing.T, env *deliveryEnv, bucket, prefix string, regions []string, delivered []deliveredRecord) {
 	t.Helper()
 	ctx := testserver.Context(t)
-	cfg := env.srv.RootConfig()
+	cfg := env.cfg
 	for _, region := range regions {
 		dir := prefix + "/AWSLogs/" + testserver.AccountID + "/CloudTrail-Digest/" + region + "/"
 		var keys []string
@@ -489,4 +491,84 @@ func TestDeliveryNotification(t *testing.T) {
 	if st.LatestNotificationTime == nil || aws.ToString(st.LatestNotificationError) != "" {
 		t.Errorf("status: LatestNotificationTime %v, LatestNotificationError %q", st.LatestNotificationTime, aws.ToString(st.LatestNotificationError))
 	}
+}
+
+// s3Delivery starts versitygw and a server whose buckets live there. The server's root
+// credentials are versitygw's, so that one set of credentials serves both (as the AWS CLI's
+// validate-logs needs).
+func s3Delivery(t *testing.T, args ...string) (*deliveryEnv, *s3server.Server) {
+	t.Helper()
+	gw := s3server.Start(t)
+	args = append(args, "--root-access-key-id", gw.AccessKeyID, "--root-secret-access-key", gw.SecretAccessKey)
+	srv := testserver.Start(t, testserver.WithEnv(gw.ServeEnv()...), testserver.WithArgs(args...))
+	store, err := blob.NewS3(blob.S3Options{Endpoint: gw.URL, AccessKeyID: gw.AccessKeyID, SecretAccessKey: gw.SecretAccessKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &deliveryEnv{srv: srv, store: store, makeBucket: func(name string) { gw.CreateBucket(t, name) }, interval: time.Second,
+		cfg: srv.Config(gw.AccessKeyID, gw.SecretAccessKey, "")}
+	return env, gw
+}
+
+func TestDeliveryS3(t *testing.T) {
+	env, _ := s3Delivery(t, "--delivery-interval", "1s", "--digest-interval", "3s", "--regions", "us-east-1,us-west-2")
+	runDeliveryScenario(t, env)
+}
+
+// TestDeliveryS3Outage stops the S3 server for a while during delivery: the trail's status
+// shows the error, and once S3 is back every acknowledged call is delivered exactly once.
+func TestDeliveryS3Outage(t *testing.T) {
+	env, gw := s3Delivery(t, "--delivery-interval", "1s", "--regions", "us-east-1")
+	ctx := testserver.Context(t)
+	env.makeBucket("outage-logs")
+	ct := cloudtrail.NewFromConfig(env.cfg)
+	if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("outage"), S3BucketName: aws.String("outage-logs")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ct.StartLogging(ctx, &cloudtrail.StartLoggingInput{Name: aws.String("outage")}); err != nil {
+		t.Fatal(err)
+	}
+	load := startCallLoad(ctx, env.cfg, 2)
+	time.Sleep(1500 * time.Millisecond)
+	gw.Stop()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String("outage")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := aws.ToString(st.LatestDeliveryError); e != "" {
+			t.Logf("during the outage: LatestDeliveryError %q", e)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no LatestDeliveryError while S3 is down")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	gw.Start()
+	time.Sleep(time.Second)
+	acked := load.finish()
+	count := waitDelivered(t, env.store, "outage-logs", acked, 60*time.Second)
+	for id, n := range count {
+		if n > 1 {
+			t.Errorf("record %s delivered %d times", id, n)
+		}
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		st, err := ct.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String("outage")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(st.LatestDeliveryError) == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("LatestDeliveryError still %q after S3 came back", aws.ToString(st.LatestDeliveryError))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("%d acknowledged calls delivered once each across the outage", len(acked))
 }

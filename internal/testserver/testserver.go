@@ -107,6 +107,9 @@ type Option func(*Server)
 // WithArgs adds serve flags.
 func WithArgs(args ...string) Option { return func(s *Server) { s.Args = append(s.Args, args...) } }
 
+// WithEnv adds environment variables (NAME=value) to the server's environment.
+func WithEnv(env ...string) Option { return func(s *Server) { s.Env = append(s.Env, env...) } }
+
 // WithDataDir uses dir instead of a fresh temporary data directory.
 func WithDataDir(dir string) Option { return func(s *Server) { s.DataDir = dir } }
 
