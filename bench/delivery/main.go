@@ -381,7 +381,9 @@ func latency(work, bin string, rate int, dur time.Duration, s3 blob.S3Options) e
 		ls = append(ls, d)
 	}
 	slices.Sort(ls)
-	p := func(q float64) time.Duration { return ls[min(len(ls)-1, int(q*float64(len(ls))))].Round(time.Millisecond) }
+	p := func(q float64) time.Duration {
+		return ls[min(len(ls)-1, int(q*float64(len(ls))))].Round(time.Millisecond)
+	}
 	target := "local bucket"
 	if s3.Endpoint != "" {
 		target = "S3 " + s3.Endpoint

@@ -131,16 +131,6 @@ func (f *fakeTrails) UpdateDeliveryStatus(acct, region, name string, fn func(*cl
 	return errors.New("no such trail")
 }
 
-func (f *fakeTrails) edit(name string, fn func(*cloudtrail.Trail)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i := range f.trails {
-		if f.trails[i].Name == name {
-			fn(&f.trails[i])
-		}
-	}
-}
-
 func (f *fakeTrails) status(name string) cloudtrail.DeliveryStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
