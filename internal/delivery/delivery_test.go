@@ -297,14 +297,19 @@ func (h *harness) delivered(prefix string) []string {
 	return ids
 }
 
+// trail returns a logging trail of the test account in us-east-1 that logs all management
+// events to bucket-<name>, changed by mod.
 func trail(name string, mod func(*cloudtrail.Trail)) cloudtrail.Trail {
-	return *loggingTrail(func(t *cloudtrail.Trail) {
-		t.Name, t.S3BucketName = name, "bucket-"+name
-		t.Status.StartLoggingTime = time.Now().Add(-time.Minute)
-		if mod != nil {
-			mod(t)
-		}
-	})
+	t := cloudtrail.Trail{
+		AccountID: acct, Name: name, HomeRegion: "us-east-1", S3BucketName: "bucket-" + name,
+		IncludeGlobalServiceEvents: true, EventSelectors: cloudtrail.DefaultEventSelectors(),
+	}
+	t.Status.IsLogging = true
+	t.Status.StartLoggingTime = time.Now().Add(-time.Minute)
+	if mod != nil {
+		mod(&t)
+	}
+	return t
 }
 
 func ids(from, to int) []string {

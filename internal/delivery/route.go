@@ -12,8 +12,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/cloudtrail"
+	"github.com/opentrail/opentrail/internal/routing"
 )
 
 // pending is a journal record read but not yet routed.
@@ -199,7 +199,7 @@ func (d *Deliverer) flush(ctx context.Context, batch []pending) error {
 // routeRecords decodes the routing fields of every record (in parallel) and groups the
 // records by (trail, region), in journal order.
 func (d *Deliverer) routeRecords(batch []pending, trails []*cloudtrail.Trail) []*group {
-	decoded := make([]fields, len(batch))
+	decoded := make([]routing.Record, len(batch))
 	ok := make([]bool, len(batch))
 	workers := runtime.GOMAXPROCS(0)
 	chunk := (len(batch) + workers - 1) / workers
@@ -228,7 +228,7 @@ func (d *Deliverer) routeRecords(batch []pending, trails []*cloudtrail.Trail) []
 		}
 		f := &decoded[j]
 		for i, tr := range trails {
-			if !selects(tr, f) {
+			if !routing.Selects(tr, f) {
 				continue
 			}
 			k := gkey{i, f.AWSRegion}
@@ -245,19 +245,13 @@ func (d *Deliverer) routeRecords(batch []pending, trails []*cloudtrail.Trail) []
 	return groups
 }
 
-// decode reads the routing fields of a record; a record that is not a CloudTrail record is
+// decode reads the routing members of a record; a record that is not a CloudTrail record is
 // logged and skipped.
-func (d *Deliverer) decode(p pending, f *fields) bool {
-	if err := decodeFields(p.payload, f); err != nil {
+func (d *Deliverer) decode(p pending, r *routing.Record) bool {
+	if err := routing.Decode(p.payload, p.seq, r); err != nil {
 		d.log.Warn("journal record is not a CloudTrail record; not delivered", "seq", p.seq, "err", err)
 		return false
 	}
-	t, err := time.Parse(opentrail.TimeFormat, f.EventTime)
-	if err != nil {
-		d.log.Warn("record has a bad eventTime; not delivered", "seq", p.seq, "eventTime", f.EventTime)
-		return false
-	}
-	f.time, f.seq = t, p.seq
 	return true
 }
 

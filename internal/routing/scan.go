@@ -1,29 +1,49 @@
-package delivery
+package routing
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"time"
+
+	"github.com/opentrail/opentrail"
 )
 
 // errScan means the fast scanner met something it does not handle; decodeFields then falls
 // back to encoding/json, which also gives the precise error for malformed records.
-var errScan = errors.New("delivery: record needs the full JSON decoder")
+var errScan = errors.New("routing: record needs the full JSON decoder")
 
-// decodeFields fills f from a record. Routing decodes every record, and encoding/json spends
+// Decode reads the routing members of a journaled record with sequence number seq into r
+// (replacing what r held). It fails when the payload is not a JSON object or its eventTime
+// is not a CloudTrail time.
+func Decode(payload []byte, seq uint64, r *Record) error {
+	*r = Record{}
+	if err := decodeMembers(payload, r); err != nil {
+		return err
+	}
+	t, err := time.Parse(opentrail.TimeFormat, r.EventTime)
+	if err != nil {
+		return fmt.Errorf("routing: bad eventTime %q", r.EventTime)
+	}
+	r.Time, r.Seq = t, seq
+	return nil
+}
+
+// decodeMembers fills f from a record. Routing decodes every record, and encoding/json spends
 // most of its time validating and skipping members that routing never reads, so a small
 // scanner walks the top-level members, decodes the wanted ones and skips the rest. Anything
 // unusual (escaped member names, malformed JSON) goes to encoding/json, so the result is
 // always what json.Unmarshal would give for a valid record.
-func decodeFields(b []byte, f *fields) error {
+func decodeMembers(b []byte, f *Record) error {
 	if err := scanFields(b, f); err == nil {
 		return nil
 	}
-	*f = fields{}
+	*f = Record{}
 	return json.Unmarshal(b, f)
 }
 
-func scanFields(b []byte, f *fields) error {
+func scanFields(b []byte, f *Record) error {
 	return scanObject(b, f.set)
 }
 
@@ -77,7 +97,7 @@ func scanObject(b []byte, set func(key string, v []byte) error) error {
 }
 
 // set decodes the value v of member key when routing needs it.
-func (f *fields) set(key string, v []byte) error {
+func (f *Record) set(key string, v []byte) error {
 	var dst *string
 	switch key {
 	case "eventTime":

@@ -1,4 +1,9 @@
-package delivery
+// Package routing decides which trails receive a CloudTrail record: the account, the regions
+// the trail covers, its logging period, global service events, and its basic or advanced
+// event selectors (docs/delivery.md, "What a trail receives"). Log file delivery and the
+// CloudWatch Logs forwarder both route with it. Decode reads the few members routing needs
+// from a journaled record quickly (scan.go).
+package routing
 
 import (
 	"slices"
@@ -10,9 +15,9 @@ import (
 	"github.com/opentrail/opentrail/internal/cloudtrail"
 )
 
-// fields are the members of a record that decide which trails receive it. They are decoded
-// from the journal payload (a CloudTrail record, see opentrail.Event) without the rest.
-type fields struct {
+// Record holds the members of a CloudTrail record that decide which trails receive it,
+// decoded from a journal payload (see opentrail.Event) without the rest.
+type Record struct {
 	EventTime                    string    `json:"eventTime"`
 	RequestID                    string    `json:"requestID"`
 	EventSource                  string    `json:"eventSource"`
@@ -31,13 +36,13 @@ type fields struct {
 	} `json:"userIdentity"`
 	Resources []opentrail.Resource `json:"resources"`
 
-	time time.Time // parsed EventTime
-	seq  uint64    // journal sequence number
+	Time time.Time `json:"-"` // EventTime, parsed
+	Seq  uint64    `json:"-"` // journal sequence number
 }
 
-// category is the record's event category; records written before eventCategory existed
+// Category is the record's event category; records written before eventCategory existed
 // count as management events when managementEvent is not false.
-func (f *fields) category() string {
+func (f *Record) Category() string {
 	if f.EventCategory != "" {
 		return f.EventCategory
 	}
@@ -47,7 +52,7 @@ func (f *fields) category() string {
 	return opentrail.CategoryManagement
 }
 
-func (f *fields) readOnly() bool { return f.ReadOnly == looseTrue }
+func (f *Record) ReadOnlyValue() bool { return f.ReadOnly == looseTrue }
 
 // looseBool is a boolean member as found in records from elsewhere (imports, other
 // producers): true/false, the strings "true"/"false" in any case, or absent/null.
@@ -83,34 +88,34 @@ var globalSources = []string{
 // record journaled before StartLogging and, for a trail stopped now, not after the last one
 // before StopLogging, plus the StopLogging call itself (AWS delivers it). Without them,
 // event times decide, at their whole-second precision.
-func inLoggingPeriod(t *cloudtrail.Trail, f *fields) bool {
+func inLoggingPeriod(t *cloudtrail.Trail, f *Record) bool {
 	st := t.Status
 	if st.StartLoggingTime.IsZero() {
 		return false
 	}
 	if st.StartLoggingSeq > 0 || st.StopLoggingSeq > 0 {
-		if f.seq <= st.StartLoggingSeq {
+		if f.Seq <= st.StartLoggingSeq {
 			return false
 		}
-		return st.IsLogging || f.seq <= st.StopLoggingSeq || (f.RequestID != "" && f.RequestID == st.StopLoggingRequestID)
+		return st.IsLogging || f.Seq <= st.StopLoggingSeq || (f.RequestID != "" && f.RequestID == st.StopLoggingRequestID)
 	}
-	if f.time.Before(st.StartLoggingTime.Truncate(time.Second)) {
+	if f.Time.Before(st.StartLoggingTime.Truncate(time.Second)) {
 		return false
 	}
-	return st.IsLogging || !f.time.After(st.StopLoggingTime)
+	return st.IsLogging || !f.Time.After(st.StopLoggingTime)
 }
 
-// selects reports whether trail t receives the record: the record belongs to the trail's
+// Selects reports whether trail t receives the record: the record belongs to the trail's
 // account, happened in a region the trail covers while it was logging, is not a global
 // service event the trail leaves out, and matches its event selectors.
-func selects(t *cloudtrail.Trail, f *fields) bool {
+func Selects(t *cloudtrail.Trail, f *Record) bool {
 	if f.RecipientAccountID != t.AccountID || !t.Covers(f.AWSRegion) || !inLoggingPeriod(t, f) {
 		return false
 	}
 	if !t.IncludeGlobalServiceEvents && slices.Contains(globalSources, f.EventSource) {
 		return false
 	}
-	if f.category() == opentrail.CategoryInsight {
+	if f.Category() == opentrail.CategoryInsight {
 		return false // Insights events go to CloudTrail-Insight/, not to log files
 	}
 	if len(t.AdvancedEventSelectors) > 0 {
@@ -135,18 +140,18 @@ func selects(t *cloudtrail.Trail, f *fields) bool {
 
 // matchBasic evaluates a basic event selector: the read/write type, then management events
 // (minus excluded sources) or data events whose resources fall under a data resource.
-func matchBasic(s *cloudtrail.EventSelector, f *fields) bool {
+func matchBasic(s *cloudtrail.EventSelector, f *Record) bool {
 	switch s.ReadWriteType {
 	case cloudtrail.ReadWriteReadOnly:
-		if !f.readOnly() {
+		if !f.ReadOnlyValue() {
 			return false
 		}
 	case cloudtrail.ReadWriteWriteOnly:
-		if f.readOnly() {
+		if f.ReadOnlyValue() {
 			return false
 		}
 	}
-	switch f.category() {
+	switch f.Category() {
 	case opentrail.CategoryManagement:
 		return s.ManagementEvents() && !slices.Contains(s.ExcludeManagementEventSources, f.EventSource)
 	case opentrail.CategoryData:
@@ -182,7 +187,7 @@ func dataResourceMatches(typ, value, arn string) bool {
 }
 
 // matchAdvanced evaluates an advanced event selector: every field selector must hold.
-func matchAdvanced(s *cloudtrail.AdvancedEventSelector, f *fields) bool {
+func matchAdvanced(s *cloudtrail.AdvancedEventSelector, f *Record) bool {
 	for i := range s.FieldSelectors {
 		if !matchField(&s.FieldSelectors[i], f) {
 			return false
@@ -195,7 +200,7 @@ func matchAdvanced(s *cloudtrail.AdvancedEventSelector, f *fields) bool {
 // and resources.type) must match one of the values of any positive operator (Equals,
 // StartsWith, EndsWith) when there are positive operators, and none of the values of the
 // negative ones (NotEquals, NotStartsWith, NotEndsWith).
-func matchField(fs *cloudtrail.AdvancedFieldSelector, f *fields) bool {
+func matchField(fs *cloudtrail.AdvancedFieldSelector, f *Record) bool {
 	values := fieldValues(fs.Field, f)
 	positive := len(fs.Equals)+len(fs.StartsWith)+len(fs.EndsWith) > 0
 	if positive {
@@ -231,10 +236,10 @@ func anyMatch(patterns []string, v string, op func(s, p string) bool) bool {
 }
 
 // fieldValues returns the record's values of an advanced-selector field.
-func fieldValues(field string, f *fields) []string {
+func fieldValues(field string, f *Record) []string {
 	switch field {
 	case "eventCategory":
-		return []string{f.category()}
+		return []string{f.Category()}
 	case "eventSource":
 		return []string{f.EventSource}
 	case "eventName":
@@ -242,7 +247,7 @@ func fieldValues(field string, f *fields) []string {
 	case "eventType":
 		return []string{f.EventType}
 	case "readOnly":
-		return []string{strconv.FormatBool(f.readOnly())}
+		return []string{strconv.FormatBool(f.ReadOnlyValue())}
 	case "errorCode":
 		return []string{f.ErrorCode}
 	case "sessionCredentialFromConsole":

@@ -1,4 +1,4 @@
-package delivery
+package routing
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // sampleRecords are the shared real-shaped records, for seeds and comparisons.
@@ -30,16 +31,16 @@ func TestDecodeFieldsMatchesEncodingJSON(t *testing.T) {
 	recs := sampleRecords(t)
 	fast := 0
 	for i, r := range recs {
-		var want, got fields
+		var want, got Record
 		werr := json.Unmarshal(r, &want)
-		gerr := decodeFields(r, &got)
+		gerr := decodeMembers(r, &got)
 		if (werr == nil) != (gerr == nil) {
 			t.Fatalf("record %d: json error %v, decodeFields error %v", i, werr, gerr)
 		}
 		if werr == nil && !reflect.DeepEqual(want, got) {
 			t.Fatalf("record %d:\n got %+v\nwant %+v", i, got, want)
 		}
-		var f fields
+		var f Record
 		if scanFields(r, &f) == nil {
 			fast++
 		}
@@ -56,9 +57,9 @@ func FuzzDecodeFields(f *testing.F) {
 	f.Add([]byte(`{"eventTime":"x","EVENTNAME":"y","readOnly":"True","resources":null}`))
 	f.Add([]byte(`{"awsRegion":"a\u0062","userIdentity":{"arn":"q\"x"}} `))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var want, got fields
+		var want, got Record
 		werr := json.Unmarshal(b, &want)
-		gerr := decodeFields(b, &got)
+		gerr := decodeMembers(b, &got)
 		if werr == nil {
 			if gerr != nil {
 				t.Fatalf("json accepts, decodeFields: %v", gerr)
@@ -68,4 +69,19 @@ func FuzzDecodeFields(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDecode(t *testing.T) {
+	var r Record
+	if err := Decode([]byte(`{"eventTime":"2026-01-02T03:04:05Z","awsRegion":"eu-west-1"}`), 7, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Seq != 7 || r.AWSRegion != "eu-west-1" || !r.Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("Decode = %+v", r)
+	}
+	for _, bad := range []string{`{"eventTime":"yesterday"}`, `[1]`, `{"eventTime":5}`, ``} {
+		if err := Decode([]byte(bad), 1, &r); err == nil {
+			t.Errorf("Decode(%s) succeeded", bad)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package delivery
+package routing
 
 import (
 	"encoding/json"
@@ -23,9 +23,9 @@ func loggingTrail(mod func(*cloudtrail.Trail)) *cloudtrail.Trail {
 	return t
 }
 
-func record(t *testing.T, js string) *fields {
+func record(t *testing.T, js string) *Record {
 	t.Helper()
-	var f fields
+	var f Record
 	if err := json.Unmarshal([]byte(js), &f); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func record(t *testing.T, js string) *fields {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.time = tm
+	f.Time = tm
 	return &f
 }
 
@@ -135,34 +135,10 @@ func TestSelects(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := selects(loggingTrail(c.trail), record(t, c.rec)); got != c.want {
+			if got := Selects(loggingTrail(c.trail), record(t, c.rec)); got != c.want {
 				t.Errorf("selects = %v, want %v", got, c.want)
 			}
 		})
-	}
-}
-
-func TestLogFileKey(t *testing.T) {
-	stamp := time.Date(2026, 3, 4, 5, 6, 59, 0, time.UTC)
-	u := uniquePart("arn:aws:cloudtrail:us-east-1:123456789012:trail/t", acct, "eu-west-1", 10, 20, 0)
-	got := LogFileKey("my/prefix", acct, "eu-west-1", stamp, u)
-	want := "my/prefix/AWSLogs/123456789012/CloudTrail/eu-west-1/2026/03/04/123456789012_CloudTrail_eu-west-1_20260304T0506Z_" + u + ".json.gz"
-	if got != want {
-		t.Errorf("key\n got %s\nwant %s", got, want)
-	}
-	if len(u) != 16 {
-		t.Errorf("unique part %q is not 16 characters", u)
-	}
-	for _, c := range u {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			t.Errorf("unique part %q has %q", u, c)
-		}
-	}
-	if u2 := uniquePart("arn:aws:cloudtrail:us-east-1:123456789012:trail/t", acct, "eu-west-1", 10, 20, 1); u2 == u {
-		t.Errorf("parts 0 and 1 share the unique string %s", u)
-	}
-	if got := LogFileKey("", acct, "us-east-1", stamp, u); got[:8] != "AWSLogs/" {
-		t.Errorf("no prefix: %s", got)
 	}
 }
 
@@ -179,15 +155,15 @@ func TestLoggingPeriodBySequence(t *testing.T) {
 		want bool
 	}{{10, "", false}, {11, "", true}, {20, "", true}, {21, "", false}, {25, "stop-request", true}, {26, "other", false}} {
 		f := record(t, mgmtWrite) // its time is after the stop time: only sequence numbers decide
-		f.seq, f.RequestID = c.seq, c.req
-		if got := selects(tr, f); got != c.want {
+		f.Seq, f.RequestID = c.seq, c.req
+		if got := Selects(tr, f); got != c.want {
 			t.Errorf("seq %d request %q: selects = %v, want %v", c.seq, c.req, got, c.want)
 		}
 	}
 	tr.Status.IsLogging = true
 	if f := record(t, mgmtWrite); true {
-		f.seq = 1000
-		if !selects(tr, f) {
+		f.Seq = 1000
+		if !Selects(tr, f) {
 			t.Error("a logging trail refuses a record after its StopLogging position")
 		}
 	}
