@@ -149,7 +149,7 @@ func (e *env) start() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	svc, err := New(Options{Store: store, Buckets: e.buckets, Topics: testTopics{}, Now: e.clock.Now})
+	svc, err := New(Options{Store: store, Buckets: e.buckets, Topics: testTopics{}, LogGroups: testLogGroups{}, Roles: testRoles{}, Now: e.clock.Now})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -263,4 +263,22 @@ func (testTopics) TopicARN(acct, region, nameOrARN string) (string, bool, error)
 		return nameOrARN, true, nil // exists, in another account
 	}
 	return "", false, nil
+}
+
+// testLogGroups knows one log group per account and region: "trail-group".
+type testLogGroups struct{}
+
+func (testLogGroups) GroupExists(acct, region, name string) (bool, error) {
+	return name == "trail-group", nil
+}
+
+// testRoles lets CloudTrail use role "ok" on the streams of trail-group only.
+type testRoles struct{}
+
+func (testRoles) ServiceRole(acct, roleARN, service string, actions []string, resource string) (bool, string) {
+	if roleARN == "arn:aws:iam::"+acct+":role/ok" && service == "cloudtrail.amazonaws.com" && len(actions) == 2 &&
+		strings.Contains(resource, ":log-group:trail-group:log-stream:"+acct+"_CloudTrail_") {
+		return true, ""
+	}
+	return false, "test policy"
 }

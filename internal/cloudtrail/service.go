@@ -62,11 +62,25 @@ type Topics interface {
 	TopicARN(acct, region, nameOrARN string) (arn string, ok bool, err error)
 }
 
+// LogGroups tells whether a CloudWatch Logs log group exists (CloudWatchLogsLogGroupArn).
+type LogGroups interface {
+	GroupExists(acct, region, name string) (bool, error)
+}
+
+// Roles checks a CloudWatchLogsRoleArn: that service may assume the role of account acct and
+// is allowed every one of actions on resource with it; reason says why not.
+type Roles interface {
+	ServiceRole(acct, roleARN, service string, actions []string, resource string) (ok bool, reason string)
+}
+
 // Options configure a Service.
 type Options struct {
 	Store   *kv.Store // required: where trails are kept
 	Buckets Buckets   // required: checks S3BucketName destinations
 	Topics  Topics    // resolves SnsTopicName; without it, setting a topic fails
+	// LogGroups and Roles check CloudWatch Logs destinations; without them, setting one fails.
+	LogGroups LogGroups
+	Roles     Roles
 	// JournalPosition returns the sequence number of the last journaled record; StartLogging
 	// and StopLogging note it so that delivery can tell which records fall in a logging period.
 	JournalPosition func() uint64
@@ -79,6 +93,8 @@ type Service struct {
 	store      *kv.Store
 	buckets    Buckets
 	topics     Topics
+	logGroups  LogGroups
+	roles      Roles
 	journalPos func() uint64
 	now        func() time.Time
 	log        *slog.Logger
@@ -106,7 +122,7 @@ func New(opts Options) (*Service, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: opts.Store, buckets: opts.Buckets, topics: opts.Topics, journalPos: opts.JournalPosition, now: opts.Now, log: opts.Logger, pageSize: defaultPageSize}, nil
+	return &Service{store: opts.Store, buckets: opts.Buckets, topics: opts.Topics, logGroups: opts.LogGroups, roles: opts.Roles, journalPos: opts.JournalPosition, now: opts.Now, log: opts.Logger, pageSize: defaultPageSize}, nil
 }
 
 // Services returns the service definitions to register with a server.Server: one per

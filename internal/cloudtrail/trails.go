@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -122,6 +123,9 @@ func (s *Service) createTrail(ctx context.Context, c *server.Call, in *createTra
 	if err := s.setTopic(t, in.SnsTopicName); err != nil {
 		return nil, err
 	}
+	if err := s.setLogGroup(t, &in.trailSettings); err != nil {
+		return nil, err
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -156,6 +160,9 @@ func (s *Service) updateTrail(ctx context.Context, c *server.Call, in *updateTra
 			return err
 		}
 		if err := s.setTopic(t, in.SnsTopicName); err != nil {
+			return err
+		}
+		if err := s.setLogGroup(t, &in.trailSettings); err != nil {
 			return err
 		}
 		if t.IsMultiRegionTrail && !wasMulti {
@@ -210,12 +217,6 @@ func checkSettings(acct string, t *Trail, in *trailSettings) error {
 	if (group == "") != (role == "") {
 		return errorf(CodeInvalidParameterCombination, "CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn must be specified together.")
 	}
-	if group != "" {
-		return errorf(CodeInvalidCloudWatchLogsGroup, "CloudWatch Logs delivery is not supported by this server yet: remove CloudWatchLogsLogGroupArn (%s) and CloudWatchLogsRoleArn from the request.", group)
-	}
-	if in.CloudWatchLogsLogGroupArn != nil || in.CloudWatchLogsRoleArn != nil {
-		t.CloudWatchLogsLogGroupArn, t.CloudWatchLogsRoleArn = "", ""
-	}
 	if in.IncludeGlobalServiceEvents != nil {
 		t.IncludeGlobalServiceEvents = *in.IncludeGlobalServiceEvents
 	}
@@ -255,6 +256,49 @@ func (s *Service) setTopic(t *Trail, name *string) error {
 		return errorf(CodeInsufficientSnsTopicPolicy, "SNS Topic does not exist or the topic policy is incorrect: %s", *name)
 	}
 	t.SnsTopicARN = arn
+	return nil
+}
+
+// logGroupARNRE is a CloudWatch Logs log group ARN as CloudTrail takes it, with or without the
+// ":*" that the console appends: region, account, name.
+var logGroupARNRE = regexp.MustCompile(`^arn:aws:logs:([a-z0-9-]+):([0-9]{12}):log-group:([\.\-_/#A-Za-z0-9]{1,512})(?::\*)?$`)
+
+// setLogGroup applies CloudWatchLogsLogGroupArn and CloudWatchLogsRoleArn (checked together by
+// checkSettings): both empty remove the destination; otherwise the log group must be one of
+// the trail's account in its home region that exists, and the role must let CloudTrail
+// create the trail's log streams and put events into them, as AWS checks.
+func (s *Service) setLogGroup(t *Trail, in *trailSettings) error {
+	if in.CloudWatchLogsLogGroupArn == nil && in.CloudWatchLogsRoleArn == nil {
+		return nil
+	}
+	group, role := deref(in.CloudWatchLogsLogGroupArn), deref(in.CloudWatchLogsRoleArn)
+	if group == "" {
+		t.CloudWatchLogsLogGroupArn, t.CloudWatchLogsRoleArn = "", ""
+		return nil
+	}
+	if s.logGroups == nil || s.roles == nil {
+		return errorf(CodeInvalidCloudWatchLogsGroup, "CloudWatch Logs is not available on this server: remove CloudWatchLogsLogGroupArn (%s) and CloudWatchLogsRoleArn from the request.", group)
+	}
+	m := logGroupARNRE.FindStringSubmatch(group)
+	if m == nil {
+		return errorf(CodeInvalidCloudWatchLogsGroup, "CloudWatch Logs log group ARN is invalid: %s", group)
+	}
+	region, acct, name := m[1], m[2], m[3]
+	if acct != t.AccountID || region != t.HomeRegion {
+		return errorf(CodeInvalidCloudWatchLogsGroup, "The log group %s must belong to account %s and be in the trail's home region %s.", group, t.AccountID, t.HomeRegion)
+	}
+	ok, err := s.logGroups.GroupExists(acct, region, name)
+	if err != nil {
+		return internal("look up log group", err)
+	}
+	if !ok {
+		return errorf(CodeInvalidCloudWatchLogsGroup, "The log group %s does not exist.", group)
+	}
+	stream := "arn:aws:logs:" + region + ":" + acct + ":log-group:" + name + ":log-stream:" + acct + "_CloudTrail_" + region
+	if ok, reason := s.roles.ServiceRole(acct, role, EventSource, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, stream); !ok {
+		return errorf(CodeInvalidCloudWatchLogsRole, "Access denied. Verify in IAM that the role has adequate permissions: %s (%s).", role, reason)
+	}
+	t.CloudWatchLogsLogGroupArn, t.CloudWatchLogsRoleArn = group, role
 	return nil
 }
 

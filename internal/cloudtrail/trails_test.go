@@ -217,7 +217,7 @@ func TestCreateTrailValidation(t *testing.T) {
 		{"cwl", base(func(in *cloudtrail.CreateTrailInput) {
 			in.CloudWatchLogsLogGroupArn = aws.String("arn:aws:logs:us-east-1:123456789012:log-group:g:*")
 			in.CloudWatchLogsRoleArn = aws.String("arn:aws:iam::123456789012:role/r")
-		}), CodeInvalidCloudWatchLogsGroup, "CloudWatch Logs delivery is not supported by this server yet"},
+		}), CodeInvalidCloudWatchLogsGroup, "does not exist"},
 		{"organization", base(func(in *cloudtrail.CreateTrailInput) { in.IsOrganizationTrail = aws.Bool(true) }), CodeOrganizationsNotInUse, "not a member of an organization"},
 		{"multi without global", base(func(in *cloudtrail.CreateTrailInput) {
 			in.IsMultiRegionTrail = aws.Bool(true)
@@ -847,4 +847,39 @@ func TestTrailTopic(t *testing.T) {
 	wantErr(t, err, CodeInsufficientSnsTopicPolicy, "missing")
 	_, err = c.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("ttt"), SnsTopicName: aws.String("arn:aws:sns:us-east-1:999999999999:foreign")})
 	wantErr(t, err, CodeInsufficientSnsTopicPolicy, "foreign")
+}
+
+func TestTrailLogGroup(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.client("us-east-1")
+	group := "arn:aws:logs:us-east-1:123456789012:log-group:trail-group:*"
+	ok := "arn:aws:iam::123456789012:role/ok"
+	out, err := c.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String("cwl"), S3BucketName: aws.String("trail-logs"),
+		CloudWatchLogsLogGroupArn: aws.String(group), CloudWatchLogsRoleArn: aws.String(ok)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.CloudWatchLogsLogGroupArn) != group || aws.ToString(out.CloudWatchLogsRoleArn) != ok {
+		t.Errorf("CreateTrail: %v %v", aws.ToString(out.CloudWatchLogsLogGroupArn), aws.ToString(out.CloudWatchLogsRoleArn))
+	}
+	for _, tc := range []struct {
+		name, group, role, code, msg string
+	}{
+		{"bad role", group, "arn:aws:iam::123456789012:role/bad", CodeInvalidCloudWatchLogsRole, "Access denied"},
+		{"bad arn", "arn:aws:logs:us-east-1:123456789012:trail-group", ok, CodeInvalidCloudWatchLogsGroup, "invalid"},
+		{"other region", "arn:aws:logs:us-west-2:123456789012:log-group:trail-group:*", ok, CodeInvalidCloudWatchLogsGroup, "home region"},
+		{"other account", "arn:aws:logs:us-east-1:999999999999:log-group:trail-group:*", ok, CodeInvalidCloudWatchLogsGroup, "account"},
+		{"missing group", "arn:aws:logs:us-east-1:123456789012:log-group:nope:*", ok, CodeInvalidCloudWatchLogsGroup, "does not exist"},
+	} {
+		_, err := c.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("cwl"), CloudWatchLogsLogGroupArn: aws.String(tc.group), CloudWatchLogsRoleArn: aws.String(tc.role)})
+		t.Run(tc.name, func(t *testing.T) { wantErr(t, err, tc.code, tc.msg) })
+	}
+	up, err := c.UpdateTrail(ctx, &cloudtrail.UpdateTrailInput{Name: aws.String("cwl"), CloudWatchLogsLogGroupArn: aws.String(""), CloudWatchLogsRoleArn: aws.String("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.CloudWatchLogsLogGroupArn != nil || up.CloudWatchLogsRoleArn != nil {
+		t.Error("empty ARNs did not remove the log group")
+	}
 }
