@@ -44,9 +44,9 @@ const (
 	LessThan           Comparison = "LessThanThreshold"
 	LessThanOrEqual    Comparison = "LessThanOrEqualToThreshold"
 
-	OutsideBand    Comparison = "LessThanLowerOrGreaterThanUpperThreshold"
-	BelowBand      Comparison = "LessThanLowerThreshold"
-	AboveBand      Comparison = "GreaterThanUpperThreshold"
+	OutsideBand Comparison = "LessThanLowerOrGreaterThanUpperThreshold"
+	BelowBand   Comparison = "LessThanLowerThreshold"
+	AboveBand   Comparison = "GreaterThanUpperThreshold"
 )
 
 // Static reports whether c compares against a static threshold.

@@ -36,8 +36,8 @@ const keep = State("keep")
 // EvaluationPeriods and DatapointsToAlarm, row by row (R = 5, threshold breached by X).
 func TestPublishedTables(t *testing.T) {
 	rows := []struct {
-		n, m                                   int
-		data                                   string
+		n, m                                     int
+		data                                     string
 		missing, ignore, breaching, notBreaching State
 	}{
 		// Table 1: 3 of 3.
