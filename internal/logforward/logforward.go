@@ -270,7 +270,9 @@ func (f *Forwarder) put(ctx context.Context, s *stream) error {
 			return ctx.Err()
 		case errors.Is(err, ErrNoGroup):
 			f.log.Warn("log group of trail is gone; records not forwarded", "trail", t.ARN(), "group", s.group, "records", len(s.events))
-			f.status(t, func(st *cloudtrail.DeliveryStatus) { st.LatestCloudWatchLogsDeliveryError = "ResourceNotFoundException" })
+			f.status(t, func(st *cloudtrail.DeliveryStatus) {
+				st.LatestCloudWatchLogsDeliveryError = "ResourceNotFoundException"
+			})
 			return nil
 		}
 		f.log.Warn("forwarding to CloudWatch Logs failed; will retry", "trail", t.ARN(), "retry_in", delay, "err", err)
