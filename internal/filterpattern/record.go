@@ -1,0 +1,605 @@
+package filterpattern
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxJSONDepth is the deepest nesting of objects and arrays a Record accepts; deeper messages
+// are treated as unreadable (not JSON). Jackson, which AWS's Java services use, has the same
+// default limit.
+const maxJSONDepth = 1000
+
+// Record is a log message parsed for JSON patterns. Parsing validates the whole message and
+// indexes every value without copying or unescaping anything; strings are unescaped only when
+// a comparison needs them. A Record is read-only once parsed, so any number of patterns (also
+// concurrently) can match against it; Reset reuses its memory for the next message.
+type Record struct {
+	msg   string
+	ok    bool
+	nodes []node
+	// root indexes the members of a root object by key hash (node index+1; 0 is empty), so that
+	// the selectors of many patterns find top-level keys without a linear scan.
+	root    [rootSlots]int32
+	rootIdx bool
+}
+
+const rootSlots = 64
+
+// Node kinds.
+const (
+	kString uint8 = iota + 1
+	kNumber
+	kTrue
+	kFalse
+	kNull
+	kObject
+	kArray
+)
+
+// node is one JSON value. Containers are followed by their members; next is the index after
+// the subtree, so siblings are reached by following next.
+type node struct {
+	start, end       int32 // string: between the quotes; number/literal: its text; containers: brackets
+	keyStart, keyEnd int32 // the key of an object member, between the quotes
+	next             int32
+	kind             uint8
+	esc              bool // the string value holds escapes
+	kesc             bool // the key holds escapes
+}
+
+// ParseRecord parses msg. It never fails: a message that is not a JSON object or array gives
+// a Record that no JSON pattern matches (IsJSON reports false).
+func ParseRecord(msg string) *Record {
+	r := &Record{}
+	r.Reset(msg)
+	return r
+}
+
+// Reset parses msg into r, reusing r's memory.
+func (r *Record) Reset(msg string) {
+	r.msg = msg
+	r.nodes = r.nodes[:0]
+	r.ok = false
+	if r.rootIdx {
+		r.root = [rootSlots]int32{}
+		r.rootIdx = false
+	}
+	if len(msg) > math.MaxInt32-1 {
+		return
+	}
+	p := jsonParser{s: msg, r: r}
+	i := p.ws(0)
+	if i >= len(msg) || (msg[i] != '{' && msg[i] != '[') {
+		return
+	}
+	i, ok := p.value(i, -1, -1, false, 0)
+	if !ok || p.ws(i) != len(msg) {
+		r.nodes = r.nodes[:0]
+		return
+	}
+	r.ok = true
+	if r.nodes[0].kind == kObject {
+		r.indexRoot()
+	}
+}
+
+// Message returns the message r holds.
+func (r *Record) Message() string { return r.msg }
+
+// IsJSON reports whether the message is a JSON object or array, the only messages JSON
+// patterns can match.
+func (r *Record) IsJSON() bool { return r.ok }
+
+func (r *Record) indexRoot() {
+	n := 0
+	for c := int32(1); c < r.nodes[0].next; c = r.nodes[c].next {
+		n++
+	}
+	if n < 4 || n > rootSlots/2 {
+		return
+	}
+	r.rootIdx = true
+	for c := int32(1); c < r.nodes[0].next; c = r.nodes[c].next {
+		nd := &r.nodes[c]
+		var key string
+		if nd.kesc {
+			key = unescape(r.msg[nd.keyStart:nd.keyEnd])
+		} else {
+			key = r.msg[nd.keyStart:nd.keyEnd]
+		}
+		h := keyHash(key) & (rootSlots - 1)
+		for {
+			slot := r.root[h]
+			if slot == 0 {
+				r.root[h] = c + 1
+				break
+			}
+			if r.keyEquals(slot-1, key) { // duplicate key: the last one wins
+				r.root[h] = c + 1
+				break
+			}
+			h = (h + 1) & (rootSlots - 1)
+		}
+	}
+}
+
+// keyHash mixes the length and the first and last eight bytes of a key: O(1) per key and
+// distinct for keys such as eventName, eventTime and eventType.
+func keyHash(k string) uint32 {
+	n := len(k)
+	var a, b uint64
+	if n >= 8 {
+		a = load64(k)
+		b = load64(k[n-8:])
+	} else {
+		for i := 0; i < n; i++ {
+			a |= uint64(k[i]) << (8 * i)
+		}
+	}
+	h := (a*0x9E3779B97F4A7C15 ^ b*0xC2B2AE3D27D4EB4F) + uint64(n)*0x165667B19E3779F9
+	return uint32(h>>32) ^ uint32(h)
+}
+
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func (r *Record) keyEquals(i int32, key string) bool {
+	nd := &r.nodes[i]
+	raw := r.msg[nd.keyStart:nd.keyEnd]
+	if !nd.kesc {
+		return raw == key
+	}
+	return unescape(raw) == key
+}
+
+// member returns the index of the member of object o named key (with precomputed hash h), or
+// -1. With duplicate keys the last one wins, as in most JSON libraries.
+func (r *Record) member(o int32, key string, h uint32) int32 {
+	if o == 0 && r.rootIdx {
+		s := h & (rootSlots - 1)
+		for {
+			slot := r.root[s]
+			if slot == 0 {
+				return -1
+			}
+			if r.keyEquals(slot-1, key) {
+				return slot - 1
+			}
+			s = (s + 1) & (rootSlots - 1)
+		}
+	}
+	found := int32(-1)
+	end := r.nodes[o].next
+	for c := o + 1; c < end; c = r.nodes[c].next {
+		nd := &r.nodes[c]
+		if nd.kesc {
+			if unescape(r.msg[nd.keyStart:nd.keyEnd]) == key {
+				found = c
+			}
+			continue
+		}
+		if int(nd.keyEnd-nd.keyStart) == len(key) && r.msg[nd.keyStart:nd.keyEnd] == key {
+			found = c
+		}
+	}
+	return found
+}
+
+// element returns the index of element i of array a, or -1.
+func (r *Record) element(a int32, i int) int32 {
+	end := r.nodes[a].next
+	for c := a + 1; c < end; c = r.nodes[c].next {
+		if i == 0 {
+			return c
+		}
+		i--
+	}
+	return -1
+}
+
+// text returns the text a comparison sees for a string or number node: the unescaped string,
+// or the number as written.
+func (r *Record) text(i int32) string {
+	nd := &r.nodes[i]
+	s := r.msg[nd.start:nd.end]
+	if nd.esc {
+		return unescape(s)
+	}
+	return s
+}
+
+// scalarText returns the text of a scalar node for Fields.Lookup.
+func (r *Record) scalarText(i int32) (string, bool) {
+	switch r.nodes[i].kind {
+	case kString, kNumber:
+		return r.text(i), true
+	case kTrue:
+		return "true", true
+	case kFalse:
+		return "false", true
+	}
+	return "", false
+}
+
+// lookupText resolves sel and returns the text of the first scalar it reaches.
+func (r *Record) lookupText(sel *selector) (string, bool) {
+	if !r.ok {
+		return "", false
+	}
+	var out string
+	found := false
+	r.resolve(sel, 0, 0, func(i int32) bool {
+		out, found = r.scalarText(i)
+		return found
+	})
+	return out, found
+}
+
+// resolve calls fn for every node sel reaches from node at, starting at step k, until fn
+// returns true; it reports whether fn did.
+func (r *Record) resolve(sel *selector, k int, at int32, fn func(int32) bool) bool {
+	for ; k < len(sel.steps); k++ {
+		st := &sel.steps[k]
+		nd := &r.nodes[at]
+		switch st.kind {
+		case stepKey:
+			if nd.kind != kObject {
+				return false
+			}
+			at = r.member(at, st.key, st.hash)
+		case stepIndex:
+			if nd.kind != kArray {
+				return false
+			}
+			at = r.element(at, st.index)
+		case stepWild:
+			if nd.kind != kObject && nd.kind != kArray {
+				return false
+			}
+			end := nd.next
+			for c := at + 1; c < end; c = r.nodes[c].next {
+				if r.resolve(sel, k+1, c, fn) {
+					return true
+				}
+			}
+			return false
+		}
+		if at < 0 {
+			return false
+		}
+	}
+	return fn(at)
+}
+
+// resolve1 resolves a selector without wildcards: the node it reaches, or -1.
+func (r *Record) resolve1(sel *selector) int32 {
+	at := int32(0)
+	for k := range sel.steps {
+		st := &sel.steps[k]
+		nd := &r.nodes[at]
+		switch st.kind {
+		case stepKey:
+			if nd.kind != kObject {
+				return -1
+			}
+			at = r.member(at, st.key, st.hash)
+		case stepIndex:
+			if nd.kind != kArray {
+				return -1
+			}
+			at = r.element(at, st.index)
+		}
+		if at < 0 {
+			return -1
+		}
+	}
+	return at
+}
+
+// jsonParser validates a JSON document (RFC 8259) and records its values in r.nodes.
+type jsonParser struct {
+	s string
+	r *Record
+}
+
+func (p *jsonParser) ws(i int) int {
+	for i < len(p.s) {
+		switch p.s[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// value parses the value at i (which is not whitespace) and returns the index after it.
+func (p *jsonParser) value(i int, keyStart, keyEnd int32, kesc bool, depth int) (int, bool) {
+	s := p.s
+	if i >= len(s) {
+		return i, false
+	}
+	idx := len(p.r.nodes)
+	p.r.nodes = append(p.r.nodes, node{keyStart: keyStart, keyEnd: keyEnd, kesc: kesc, start: int32(i)})
+	var kind uint8
+	switch c := s[i]; c {
+	case '"':
+		end, esc, ok := p.str(i + 1)
+		if !ok {
+			return end, false
+		}
+		nd := &p.r.nodes[idx]
+		nd.start, nd.end, nd.esc, nd.kind = int32(i+1), int32(end), esc, kString
+		nd.next = int32(idx + 1)
+		return end + 1, true
+	case '{':
+		if depth >= maxJSONDepth {
+			return i, false
+		}
+		i = p.ws(i + 1)
+		if i < len(s) && s[i] == '}' {
+			i++
+		} else {
+			for {
+				if i >= len(s) || s[i] != '"' {
+					return i, false
+				}
+				kend, kesc, ok := p.str(i + 1)
+				if !ok {
+					return kend, false
+				}
+				ks := int32(i + 1)
+				i = p.ws(kend + 1)
+				if i >= len(s) || s[i] != ':' {
+					return i, false
+				}
+				i = p.ws(i + 1)
+				if i, ok = p.value(i, ks, int32(kend), kesc, depth+1); !ok {
+					return i, false
+				}
+				i = p.ws(i)
+				if i >= len(s) {
+					return i, false
+				}
+				if s[i] == ',' {
+					i = p.ws(i + 1)
+					continue
+				}
+				if s[i] != '}' {
+					return i, false
+				}
+				i++
+				break
+			}
+		}
+		kind = kObject
+	case '[':
+		if depth >= maxJSONDepth {
+			return i, false
+		}
+		i = p.ws(i + 1)
+		if i < len(s) && s[i] == ']' {
+			i++
+		} else {
+			for {
+				var ok bool
+				if i, ok = p.value(i, -1, -1, false, depth+1); !ok {
+					return i, false
+				}
+				i = p.ws(i)
+				if i >= len(s) {
+					return i, false
+				}
+				if s[i] == ',' {
+					i = p.ws(i + 1)
+					continue
+				}
+				if s[i] != ']' {
+					return i, false
+				}
+				i++
+				break
+			}
+		}
+		kind = kArray
+	case 't':
+		if !strings.HasPrefix(s[i:], "true") {
+			return i, false
+		}
+		i += 4
+		kind = kTrue
+	case 'f':
+		if !strings.HasPrefix(s[i:], "false") {
+			return i, false
+		}
+		i += 5
+		kind = kFalse
+	case 'n':
+		if !strings.HasPrefix(s[i:], "null") {
+			return i, false
+		}
+		i += 4
+		kind = kNull
+	default:
+		end, ok := scanJSONNumber(s, i)
+		if !ok {
+			return i, false
+		}
+		i = end
+		kind = kNumber
+	}
+	nd := &p.r.nodes[idx]
+	nd.end, nd.kind, nd.next = int32(i), kind, int32(len(p.r.nodes))
+	return i, true
+}
+
+// strStop marks the bytes that end the fast path of a string scan.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
+// str scans a string body starting at i (after the opening quote). It returns the index of
+// the closing quote and whether the string holds escapes.
+func (p *jsonParser) str(i int) (int, bool, bool) {
+	s := p.s
+	esc := false
+	for {
+		for i < len(s) && !strStop[s[i]] {
+			i++
+		}
+		if i >= len(s) {
+			return i, esc, false
+		}
+		switch s[i] {
+		case '"':
+			return i, esc, true
+		case '\\':
+			esc = true
+			if i+1 >= len(s) {
+				return i, esc, false
+			}
+			switch s[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(s) || !isHex4(s[i+2:i+6]) {
+					return i, esc, false
+				}
+				i += 6
+			default:
+				return i, esc, false
+			}
+		default: // a control character
+			return i, esc, false
+		}
+	}
+}
+
+func isHex4(s string) bool {
+	for i := 0; i < 4; i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// scanJSONNumber scans a JSON number at i: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanJSONNumber(s string, i int) (int, bool) {
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	if i >= len(s) {
+		return i, false
+	}
+	if s[i] == '0' {
+		i++
+	} else if s[i] >= '1' && s[i] <= '9' {
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	} else {
+		return i, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return i, false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return i, false
+		}
+	}
+	return i, true
+}
+
+// unescape decodes the body of a JSON string that the parser has validated.
+func unescape(s string) string {
+	if strings.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if i+1 >= len(s) {
+			break
+		}
+		switch s[i+1] {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			if i+6 > len(s) {
+				return string(b)
+			}
+			r1 := hex4(s[i+2 : i+6])
+			i += 6
+			if utf16.IsSurrogate(r1) {
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if r := utf16.DecodeRune(r1, hex4(s[i+2:i+6])); r != utf8.RuneError {
+						b = utf8.AppendRune(b, r)
+						i += 6
+						continue
+					}
+				}
+				r1 = utf8.RuneError
+			}
+			b = utf8.AppendRune(b, r1)
+			continue
+		default: // " \ /
+			b = append(b, s[i+1])
+		}
+		i += 2
+	}
+	return string(b)
+}
+
+func hex4(s string) rune {
+	n, err := strconv.ParseUint(s, 16, 32)
+	if err != nil {
+		return utf8.RuneError
+	}
+	return rune(n)
+}
