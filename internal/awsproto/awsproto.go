@@ -18,6 +18,7 @@ type Protocol int
 const (
 	JSON  Protocol = iota // JSON 1.1 / 1.0, X-Amz-Target routing
 	Query                 // form in, XML out
+	CBOR                  // Smithy rpc-v2-cbor: /service/<name>/operation/<Op>, CBOR in and out (cbor.go)
 )
 
 // MaxBodyBytes is the largest request body any endpoint accepts; larger requests are refused

@@ -15,6 +15,10 @@ type Wire struct {
 	ContentType  string // JSON content type (1.0 or 1.1)
 	MessageKey   string // JSON: "message" (default) or "Message", as the service writes it
 	XMLNamespace string // Query: the xmlns of ErrorResponse
+	// QueryErrors is set for awsQueryCompatible services answering in JSON or CBOR: it maps a
+	// Query error code to the modeled error shape written as __type, and errors also carry the
+	// x-amzn-query-error header with the Query code (cbor.go).
+	QueryErrors func(code string) (shape string)
 }
 
 // ErrorFor returns the *opentrail.Error to send for err: err's own *Error, or InternalFailure
@@ -48,12 +52,16 @@ func WriteError(w http.ResponseWriter, wire Wire, requestID string, err error) {
 		b, _ := xml.Marshal(v)
 		body = append([]byte(xml.Header[:len(xml.Header)-1]), b...)
 		h.Set("Content-Type", ContentTypeXML)
+	case CBOR:
+		body = cborError(queryCompatible(h, wire, e, status), e.Message)
+		h.Set("Content-Type", ContentTypeCBOR)
+		h.Set(HeaderSmithyProto, SmithyProtocolCBOR)
 	default:
 		key := wire.MessageKey
 		if key == "" {
 			key = "message"
 		}
-		body, _ = json.Marshal(map[string]string{"__type": e.Code, key: e.Message})
+		body, _ = json.Marshal(map[string]string{"__type": queryCompatible(h, wire, e, status), key: e.Message})
 		ct := wire.ContentType
 		if ct == "" {
 			ct = ContentTypeJSON11
