@@ -69,6 +69,7 @@ type Server struct {
 	regions  map[string]bool
 	byTarget map[string]*Service
 	byName   map[string]*Service
+	byRPCv2  map[string]*Service // rpc-v2-cbor services by their path name (rpcv2.go)
 	verifier *verifier
 }
 
@@ -97,7 +98,15 @@ func New(cfg Config) *Server {
 // Register adds services.
 func (s *Server) Register(svcs ...*Service) {
 	for _, svc := range svcs {
-		s.byName[svc.Name] = svc
+		if svc.RPCv2Name != "" {
+			s.registerRPCv2(svc)
+			continue
+		}
+		// A service served in several protocols registers one Service per protocol under
+		// the same Name; its Query one answers requests routed by signing name.
+		if s.byName[svc.Name] == nil || svc.Wire.Protocol == awsproto.Query {
+			s.byName[svc.Name] = svc
+		}
 		if svc.TargetPrefix != "" {
 			s.byTarget[svc.TargetPrefix] = svc
 		}
@@ -193,6 +202,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(form, "Action")
 		delete(form, "Version")
 		dec = queryDecoder(form)
+	} else if svc.Wire.Protocol == awsproto.CBOR {
+		dec = cborDecoder(body)
 	} else {
 		dec = jsonDecoder(body)
 	}
@@ -227,6 +238,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out = nil
 		}
 		werr = awsproto.WriteQuery(w, op.Name, svc.Wire.XMLNamespace, reqID, out)
+	} else if svc.Wire.Protocol == awsproto.CBOR {
+		werr = awsproto.WriteCBOR(w, out)
 	} else {
 		werr = awsproto.WriteJSON(w, svc.Wire.ContentType, out)
 	}
@@ -263,6 +276,9 @@ var errTooLarge = &opentrail.Error{Code: "RequestEntityTooLarge", Message: "Requ
 func (s *Server) route(r *http.Request) (*Service, *Operation, awsproto.Wire) {
 	target := r.Header.Get(awsproto.HeaderTarget)
 	if target == "" {
+		if svc, op, wire, ok := s.routeRPCv2(r); ok {
+			return svc, op, wire
+		}
 		return nil, nil, wireGuess(r, nil)
 	}
 	prefix, name, ok := awsproto.SplitTarget(target)

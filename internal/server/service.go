@@ -13,6 +13,8 @@ type Service struct {
 	EventSource  string // eventSource of its records, e.g. "iam.amazonaws.com"
 	APIVersion   string // Query "Version"
 	TargetPrefix string // JSON: the X-Amz-Target prefix, e.g. "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+	// RPCv2Name, for rpc-v2-cbor services, is the <name> of POST /service/<name>/operation/<Op>.
+	RPCv2Name string
 	// RecordRegion, when set, is the awsRegion of every record (global services such as IAM).
 	RecordRegion string
 	Wire         awsproto.Wire
