@@ -32,6 +32,7 @@ import (
 	"github.com/opentrail/opentrail/internal/iam"
 	"github.com/opentrail/opentrail/internal/journal"
 	"github.com/opentrail/opentrail/internal/kv"
+	"github.com/opentrail/opentrail/internal/monitoring"
 	"github.com/opentrail/opentrail/internal/secret"
 	"github.com/opentrail/opentrail/internal/server"
 	"github.com/opentrail/opentrail/internal/sns"
@@ -375,6 +376,23 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	}
 	a.closers = append(a.closers, topics.Close)
 
+	// CloudWatch metrics and alarms; alarm actions publish to SNS topics. The evaluator runs
+	// until the app closes (its closer runs before metrics.Close and topics.Close).
+	metrics, err := monitoring.New(monitoring.Options{Store: store, Dir: filepath.Join(cfg.dataDir, "metrics"), Publisher: topics, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, metrics.Close)
+	evalCtx, stopEval := context.WithCancel(context.WithoutCancel(ctx))
+	evalDone := make(chan struct{})
+	go func() {
+		defer close(evalDone)
+		if err := metrics.Run(evalCtx); err != nil {
+			log.Error("alarm evaluator stopped", "err", err)
+		}
+	}()
+	a.closers = append(a.closers, func() error { stopEval(); <-evalDone; return nil })
+
 	var buckets blob.Store = blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
 	if cfg.s3.Endpoint != "" {
 		if buckets, err = blob.NewS3(cfg.s3); err != nil {
@@ -420,6 +438,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	})
 	srv.Register(ids.Services()...)
 	srv.Register(topics.Service())
+	srv.Register(metrics.Services()...)
 	srv.Register(trails.Services(append(hist.Operations(), keys.Operations()...)...)...)
 	a.handler = srv
 	return a, nil
