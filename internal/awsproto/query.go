@@ -2,6 +2,7 @@ package awsproto
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -9,7 +10,9 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opentrail/opentrail"
 )
@@ -220,7 +223,34 @@ func decodeMap(vals url.Values, name string, fv reflect.Value) error {
 
 // WriteQuery writes a successful Query-protocol response for action: out (nil for operations
 // without a result) is encoded as <ActionResult>, followed by ResponseMetadata.
+//
+// Results that are flat structures of strings (GetCallerIdentity's, for one) are written
+// without encoding/xml, byte for byte as encoding/xml writes them (see flatPlanOf); anything
+// else goes through encoding/xml.
 func WriteQuery(w http.ResponseWriter, action, xmlns, requestID string, out any) error {
+	if b, ok := appendFlatQuery(nil, action, xmlns, requestID, out); ok {
+		return writeXML(w, requestID, b)
+	}
+	b, err := marshalQuery(action, xmlns, requestID, out)
+	if err != nil {
+		return err
+	}
+	return writeXML(w, requestID, b)
+}
+
+// writeXML writes a successful XML response body.
+func writeXML(w http.ResponseWriter, requestID string, body []byte) error {
+	h := w.Header()
+	h["Content-Type"] = []string{ContentTypeXML}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	SetRequestID(w, requestID)
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(body)
+	return err
+}
+
+// marshalQuery renders a Query-protocol response with encoding/xml.
+func marshalQuery(action, xmlns, requestID string, out any) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
@@ -229,30 +259,210 @@ func WriteQuery(w http.ResponseWriter, action, xmlns, requestID string, out any)
 		root.Attr = []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: xmlns}}
 	}
 	if err := enc.EncodeToken(root); err != nil {
-		return err
+		return nil, err
 	}
 	if out != nil {
 		if err := enc.EncodeElement(out, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-			return fmt.Errorf("encode %s result: %w", action, err)
+			return nil, fmt.Errorf("encode %s result: %w", action, err)
 		}
 	}
 	meta := struct {
 		RequestID string `xml:"RequestId"`
 	}{requestID}
 	if err := enc.EncodeElement(meta, xml.StartElement{Name: xml.Name{Local: "ResponseMetadata"}}); err != nil {
-		return err
+		return nil, err
 	}
 	if err := enc.EncodeToken(root.End()); err != nil {
-		return err
+		return nil, err
 	}
 	if err := enc.Flush(); err != nil {
-		return err
+		return nil, err
 	}
-	h := w.Header()
-	h.Set("Content-Type", ContentTypeXML)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	SetRequestID(w, requestID)
-	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(buf.Bytes())
-	return err
+	return buf.Bytes(), nil
+}
+
+// flatField is one member of a flat result structure.
+type flatField struct {
+	index     int
+	name      string
+	omitEmpty bool
+}
+
+// flatPlan lists the members of a flat result structure, in encoding order.
+type flatPlan struct {
+	fields []flatField
+}
+
+// flatPlans caches flatPlanOf by type; a nil *flatPlan means "not flat".
+var flatPlans sync.Map // reflect.Type → *flatPlan
+
+var (
+	stringType        = reflect.TypeFor[string]()
+	xmlMarshalerType  = reflect.TypeFor[xml.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// flatPlanOf returns the plan of a struct type whose exported members are all plain strings
+// with no xml tag options but a name and omitempty, or nil for any other type: those are left
+// to encoding/xml, so that the fast path only ever covers what it writes exactly alike.
+func flatPlanOf(t reflect.Type) *flatPlan {
+	if p, ok := flatPlans.Load(t); ok {
+		return p.(*flatPlan)
+	}
+	p := buildFlatPlan(t)
+	flatPlans.Store(t, p)
+	return p
+}
+
+func buildFlatPlan(t reflect.Type) *flatPlan {
+	if t.Kind() != reflect.Struct || t.Implements(xmlMarshalerType) || t.Implements(textMarshalerType) ||
+		reflect.PointerTo(t).Implements(xmlMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType) {
+		return nil
+	}
+	p := &flatPlan{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous || f.Name == "XMLName" {
+			return nil
+		}
+		if !f.IsExported() {
+			continue
+		}
+		tag, hasTag := f.Tag.Lookup("xml")
+		if tag == "-" {
+			continue
+		}
+		if f.Type != stringType {
+			return nil
+		}
+		ff := flatField{index: i, name: f.Name}
+		if hasTag {
+			name, opts, _ := strings.Cut(tag, ",")
+			switch opts {
+			case "":
+			case "omitempty":
+				ff.omitEmpty = true
+			default:
+				return nil
+			}
+			if strings.ContainsAny(name, " >") {
+				return nil
+			}
+			if name != "" {
+				ff.name = name
+			}
+		}
+		p.fields = append(p.fields, ff)
+	}
+	return p
+}
+
+// appendFlatQuery appends the response document for a result that is nil or a (pointer to a)
+// flat structure, and reports whether it could.
+func appendFlatQuery(dst []byte, action, xmlns, requestID string, out any) ([]byte, bool) {
+	var (
+		plan *flatPlan
+		v    reflect.Value
+	)
+	if out != nil {
+		v = reflect.ValueOf(out)
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return dst, false
+			}
+			v = v.Elem()
+		}
+		if plan = flatPlanOf(v.Type()); plan == nil {
+			return dst, false
+		}
+	}
+	dst = append(dst, xml.Header...)
+	dst = append(dst, '<')
+	dst = append(dst, action...)
+	dst = append(dst, "Response"...)
+	if xmlns != "" {
+		dst = append(dst, ` xmlns="`...)
+		dst = appendXMLEscaped(dst, xmlns)
+		dst = append(dst, '"')
+	}
+	dst = append(dst, '>')
+	if plan != nil {
+		dst = append(dst, '<')
+		dst = append(dst, action...)
+		dst = append(dst, "Result>"...)
+		for _, f := range plan.fields {
+			s := v.Field(f.index).String()
+			if s == "" && f.omitEmpty {
+				continue
+			}
+			dst = append(dst, '<')
+			dst = append(dst, f.name...)
+			dst = append(dst, '>')
+			dst = appendXMLEscaped(dst, s)
+			dst = append(dst, "</"...)
+			dst = append(dst, f.name...)
+			dst = append(dst, '>')
+		}
+		dst = append(dst, "</"...)
+		dst = append(dst, action...)
+		dst = append(dst, "Result>"...)
+	}
+	dst = append(dst, "<ResponseMetadata><RequestId>"...)
+	dst = appendXMLEscaped(dst, requestID)
+	dst = append(dst, "</RequestId></ResponseMetadata></"...)
+	dst = append(dst, action...)
+	dst = append(dst, "Response>"...)
+	return dst, true
+}
+
+// appendXMLEscaped appends s escaped as encoding/xml escapes text and attribute values.
+func appendXMLEscaped(dst []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && c >= 0x20 && c != '"' && c != '\'' && c != '&' && c != '<' && c != '>' {
+			i++
+			continue
+		}
+		r, width := utf8.DecodeRuneInString(s[i:])
+		var esc string
+		switch r {
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			if !xmlChar(r) || (r == utf8.RuneError && width == 1) {
+				esc = "\uFFFD"
+				break
+			}
+			i += width
+			continue
+		}
+		dst = append(dst, s[last:i]...)
+		dst = append(dst, esc...)
+		i += width
+		last = i
+	}
+	return append(dst, s[last:]...)
+}
+
+// xmlChar reports whether r is in XML's Char production.
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
 }
