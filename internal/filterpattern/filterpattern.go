@@ -20,7 +20,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
+
+// recordPool holds Records for Match, which parses the message for one pattern only.
+var recordPool = sync.Pool{New: func() any { return new(Record) }}
 
 // Limits of the grammar.
 const (
@@ -159,9 +163,12 @@ func (p *Pattern) Match(message string) bool {
 	case Terms:
 		return p.terms.match(message)
 	case JSON:
-		var r Record
+		r := recordPool.Get().(*Record)
 		r.Reset(message)
-		return p.json.match(&r)
+		ok := p.json.match(r)
+		r.Reset("")
+		recordPool.Put(r)
+		return ok
 	case SpaceDelimited:
 		return p.sd.match(message, nil)
 	}

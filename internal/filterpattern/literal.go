@@ -2,7 +2,6 @@ package filterpattern
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -31,7 +30,7 @@ type literal struct {
 	// Wildcards: a '*' as first and/or last character; the rest (core) is literal.
 	lead, trail bool
 	core        string
-	re          *regexp.Regexp
+	re          *regex
 }
 
 // matchText reports whether a text value equals the literal (op = semantics, before

@@ -72,7 +72,7 @@ func (s *scanner) quoted() (string, error) {
 }
 
 // regex reads a %regex% at the scanner (which is at the opening '%').
-func (s *scanner) regex() (*regexpTerm, error) {
+func (s *scanner) regex() (*regex, error) {
 	start := s.pos
 	end := strings.IndexByte(s.src[s.pos+1:s.end], '%')
 	if end < 0 {
@@ -88,7 +88,7 @@ func (s *scanner) regex() (*regexpTerm, error) {
 		return nil, errAt(start, "at most %d regular expressions are allowed in a filter pattern", MaxRegexes)
 	}
 	s.pos += end + 2
-	return &regexpTerm{re: re, src: body}, nil
+	return re, nil
 }
 
 // value reads the right-hand side of a comparison: a quoted string, a %regex%, or a bare word
@@ -106,11 +106,11 @@ func (s *scanner) value(stop string) (literal, error) {
 		}
 		return newTextLiteral(text), nil
 	case c == '%':
-		rt, err := s.regex()
+		re, err := s.regex()
 		if err != nil {
 			return literal{}, err
 		}
-		return literal{text: "%" + rt.src + "%", re: rt.re}, nil
+		return literal{text: "%" + re.src + "%", re: re}, nil
 	case c == '=' || c == '<' || c == '>' || c == '!':
 		return literal{}, errAt(s.pos, "unexpected %s after the operator", s.describe())
 	}

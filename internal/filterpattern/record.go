@@ -2,6 +2,7 @@ package filterpattern
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -23,7 +24,7 @@ type Record struct {
 	nodes []node
 	// root indexes the members of a root object by key hash (node index+1; 0 is empty), so that
 	// the selectors of many patterns find top-level keys without a linear scan.
-	root    [rootSlots]int32
+	root    [rootSlots]uint64 // key hash<<32 | node index+1
 	rootIdx bool
 }
 
@@ -65,7 +66,7 @@ func (r *Record) Reset(msg string) {
 	r.nodes = r.nodes[:0]
 	r.ok = false
 	if r.rootIdx {
-		r.root = [rootSlots]int32{}
+		r.root = [rootSlots]uint64{}
 		r.rootIdx = false
 	}
 	if len(msg) > math.MaxInt32-1 {
@@ -105,24 +106,22 @@ func (r *Record) indexRoot() {
 	r.rootIdx = true
 	for c := int32(1); c < r.nodes[0].next; c = r.nodes[c].next {
 		nd := &r.nodes[c]
-		var key string
+		key := r.msg[nd.keyStart:nd.keyEnd]
 		if nd.kesc {
-			key = unescape(r.msg[nd.keyStart:nd.keyEnd])
-		} else {
-			key = r.msg[nd.keyStart:nd.keyEnd]
+			key = unescape(key)
 		}
-		h := keyHash(key) & (rootSlots - 1)
-		for {
-			slot := r.root[h]
+		h := keyHash(key)
+		entry := uint64(h)<<32 | uint64(c+1)
+		for s := h & (rootSlots - 1); ; s = (s + 1) & (rootSlots - 1) {
+			slot := r.root[s]
 			if slot == 0 {
-				r.root[h] = c + 1
+				r.root[s] = entry
 				break
 			}
-			if r.keyEquals(slot-1, key) { // duplicate key: the last one wins
-				r.root[h] = c + 1
+			if uint32(slot>>32) == h && r.keyEquals(int32(uint32(slot))-1, key) {
+				r.root[s] = entry // duplicate key: the last one wins
 				break
 			}
-			h = (h + 1) & (rootSlots - 1)
 		}
 	}
 }
@@ -163,16 +162,14 @@ func (r *Record) keyEquals(i int32, key string) bool {
 // -1. With duplicate keys the last one wins, as in most JSON libraries.
 func (r *Record) member(o int32, key string, h uint32) int32 {
 	if o == 0 && r.rootIdx {
-		s := h & (rootSlots - 1)
-		for {
+		for s := h & (rootSlots - 1); ; s = (s + 1) & (rootSlots - 1) {
 			slot := r.root[s]
 			if slot == 0 {
 				return -1
 			}
-			if r.keyEquals(slot-1, key) {
-				return slot - 1
+			if uint32(slot>>32) == h && r.keyEquals(int32(uint32(slot))-1, key) {
+				return int32(uint32(slot)) - 1
 			}
-			s = (s + 1) & (rootSlots - 1)
 		}
 	}
 	found := int32(-1)
@@ -321,7 +318,8 @@ func (p *jsonParser) ws(i int) int {
 	return i
 }
 
-// value parses the value at i (which is not whitespace) and returns the index after it.
+// value parses the value at i (which is not whitespace) as the member keyStart:keyEnd of its
+// parent (-1 for array elements and the root) and returns the index after it.
 func (p *jsonParser) value(i int, keyStart, keyEnd int32, kesc bool, depth int) (int, bool) {
 	s := p.s
 	if i >= len(s) {
@@ -344,102 +342,163 @@ func (p *jsonParser) value(i int, keyStart, keyEnd int32, kesc bool, depth int) 
 		if depth >= maxJSONDepth {
 			return i, false
 		}
-		i = p.ws(i + 1)
-		if i < len(s) && s[i] == '}' {
-			i++
-		} else {
-			for {
-				if i >= len(s) || s[i] != '"' {
-					return i, false
-				}
-				kend, kesc, ok := p.str(i + 1)
-				if !ok {
-					return kend, false
-				}
-				ks := int32(i + 1)
-				i = p.ws(kend + 1)
-				if i >= len(s) || s[i] != ':' {
-					return i, false
-				}
-				i = p.ws(i + 1)
-				if i, ok = p.value(i, ks, int32(kend), kesc, depth+1); !ok {
-					return i, false
-				}
-				i = p.ws(i)
-				if i >= len(s) {
-					return i, false
-				}
-				if s[i] == ',' {
-					i = p.ws(i + 1)
-					continue
-				}
-				if s[i] != '}' {
-					return i, false
-				}
-				i++
-				break
-			}
+		var ok bool
+		if i, ok = p.object(i+1, depth); !ok {
+			return i, false
 		}
 		kind = kObject
 	case '[':
 		if depth >= maxJSONDepth {
 			return i, false
 		}
-		i = p.ws(i + 1)
-		if i < len(s) && s[i] == ']' {
-			i++
-		} else {
-			for {
-				var ok bool
-				if i, ok = p.value(i, -1, -1, false, depth+1); !ok {
-					return i, false
-				}
-				i = p.ws(i)
-				if i >= len(s) {
-					return i, false
-				}
-				if s[i] == ',' {
-					i = p.ws(i + 1)
-					continue
-				}
-				if s[i] != ']' {
-					return i, false
-				}
-				i++
-				break
-			}
+		var ok bool
+		if i, ok = p.array(i+1, depth); !ok {
+			return i, false
 		}
 		kind = kArray
-	case 't':
-		if !strings.HasPrefix(s[i:], "true") {
-			return i, false
-		}
-		i += 4
-		kind = kTrue
-	case 'f':
-		if !strings.HasPrefix(s[i:], "false") {
-			return i, false
-		}
-		i += 5
-		kind = kFalse
-	case 'n':
-		if !strings.HasPrefix(s[i:], "null") {
-			return i, false
-		}
-		i += 4
-		kind = kNull
 	default:
-		end, ok := scanJSONNumber(s, i)
-		if !ok {
+		var ok bool
+		if i, kind, ok = scalar(s, i); !ok {
 			return i, false
 		}
-		i = end
-		kind = kNumber
 	}
 	nd := &p.r.nodes[idx]
 	nd.end, nd.kind, nd.next = int32(i), kind, int32(len(p.r.nodes))
 	return i, true
 }
+
+// object parses the members of an object after its '{' and returns the index after its '}'.
+// Strings, numbers and literals are recorded here directly; containers recurse.
+func (p *jsonParser) object(i int, depth int) (int, bool) {
+	s := p.s
+	i = p.ws(i)
+	if i < len(s) && s[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return i, false
+		}
+		kend, kesc, ok := p.str(i + 1)
+		if !ok {
+			return kend, false
+		}
+		ks, ke := int32(i+1), int32(kend)
+		i = kend + 1
+		if i+1 < len(s) && s[i] == ':' && s[i+1] == ' ' { // the common ": "
+			i += 2
+		} else {
+			i = p.ws(i)
+			if i >= len(s) || s[i] != ':' {
+				return i, false
+			}
+			i++
+		}
+		i = p.ws(i)
+		if i >= len(s) {
+			return i, false
+		}
+		switch c := s[i]; c {
+		case '"':
+			end, esc, ok := p.str(i + 1)
+			if !ok {
+				return end, false
+			}
+			n := int32(len(p.r.nodes))
+			p.r.nodes = append(p.r.nodes, node{start: int32(i + 1), end: int32(end), keyStart: ks, keyEnd: ke,
+				next: n + 1, kind: kString, esc: esc, kesc: kesc})
+			i = end + 1
+		case '{', '[':
+			if i, ok = p.value(i, ks, ke, kesc, depth+1); !ok {
+				return i, false
+			}
+		default:
+			start := i
+			var kind uint8
+			if i, kind, ok = scalar(s, i); !ok {
+				return i, false
+			}
+			n := int32(len(p.r.nodes))
+			p.r.nodes = append(p.r.nodes, node{start: int32(start), end: int32(i), keyStart: ks, keyEnd: ke,
+				next: n + 1, kind: kind, kesc: kesc})
+		}
+		if i < len(s) && s[i] == ',' {
+			i++
+			if i < len(s) && s[i] == ' ' { // the common ", "
+				i++
+			}
+			i = p.ws(i)
+			continue
+		}
+		i = p.ws(i)
+		if i >= len(s) {
+			return i, false
+		}
+		if s[i] == ',' {
+			i = p.ws(i + 1)
+			continue
+		}
+		if s[i] != '}' {
+			return i, false
+		}
+		return i + 1, true
+	}
+}
+
+// array parses the elements of an array after its '[' and returns the index after its ']'.
+func (p *jsonParser) array(i int, depth int) (int, bool) {
+	s := p.s
+	i = p.ws(i)
+	if i < len(s) && s[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		var ok bool
+		if i, ok = p.value(i, -1, -1, false, depth+1); !ok {
+			return i, false
+		}
+		i = p.ws(i)
+		if i >= len(s) {
+			return i, false
+		}
+		if s[i] == ',' {
+			i = p.ws(i + 1)
+			continue
+		}
+		if s[i] != ']' {
+			return i, false
+		}
+		return i + 1, true
+	}
+}
+
+// scalar scans a number, true, false or null at i.
+func scalar(s string, i int) (int, uint8, bool) {
+	switch s[i] {
+	case 't':
+		if strings.HasPrefix(s[i:], "true") {
+			return i + 4, kTrue, true
+		}
+		return i, 0, false
+	case 'f':
+		if strings.HasPrefix(s[i:], "false") {
+			return i + 5, kFalse, true
+		}
+		return i, 0, false
+	case 'n':
+		if strings.HasPrefix(s[i:], "null") {
+			return i + 4, kNull, true
+		}
+		return i, 0, false
+	}
+	end, ok := scanJSONNumber(s, i)
+	return end, kNumber, ok
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
 
 // strStop marks the bytes that end the fast path of a string scan.
 var strStop = func() (t [256]bool) {
@@ -456,9 +515,25 @@ func (p *jsonParser) str(i int) (int, bool, bool) {
 	s := p.s
 	esc := false
 	for {
+		// Eight bytes at a time while none of them is a quote, a backslash or a control
+		// character, then byte by byte.
+		for i+8 <= len(s) {
+			x := load64(s[i:])
+			q := x ^ 0x2222222222222222
+			b := x ^ 0x5C5C5C5C5C5C5C5C
+			m := ((q - lsb) &^ q) | ((b - lsb) &^ b) | ((x - 0x2020202020202020) &^ x)
+			if m &= msb; m != 0 {
+				// The lowest flagged byte is exact: the borrows of these bit tricks only
+				// flag bytes above a true hit.
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
+			}
+			i += 8
+		}
 		for i < len(s) && !strStop[s[i]] {
 			i++
 		}
+	stop:
 		if i >= len(s) {
 			return i, esc, false
 		}

@@ -16,7 +16,7 @@ const (
 // compileRegex checks a %regex% body (pos is its offset in the pattern) against the subset
 // CloudWatch Logs supports and compiles it. Go's RE2 engine matches in linear time, so no
 // pattern can make matching slow.
-func compileRegex(body string, pos int) (*regexp.Regexp, error) {
+func compileRegex(body string, pos int) (*regex, error) {
 	if body == "" {
 		return nil, errAt(pos, "empty regular expression")
 	}
@@ -59,7 +59,69 @@ func compileRegex(body string, pos int) (*regexp.Regexp, error) {
 	if err != nil {
 		return nil, errAt(pos, "invalid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
-	return re, nil
+	rx := &regex{src: body}
+	// Without groups, '|' outside a character class splits the whole expression. Go's engine
+	// scans for a literal prefix quickly but not for alternatives, so each alternative gets its
+	// own compiled expression.
+	if alts := splitAlternatives(body); len(alts) > 1 {
+		for _, a := range alts {
+			are, err := regexp.Compile(a)
+			if err != nil { // cannot happen when the whole compiled; stay correct anyway
+				rx.alts = []*regexp.Regexp{re}
+				return rx, nil
+			}
+			rx.alts = append(rx.alts, are)
+		}
+		return rx, nil
+	}
+	rx.alts = []*regexp.Regexp{re}
+	return rx, nil
+}
+
+// regex is a compiled %regex%: a search for any of its alternatives.
+type regex struct {
+	src  string
+	alts []*regexp.Regexp
+}
+
+// MatchString reports whether s contains a match.
+func (r *regex) MatchString(s string) bool {
+	for _, re := range r.alts {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitAlternatives splits a validated regex at the '|' that are outside character classes
+// and not escaped.
+func splitAlternatives(body string) []string {
+	var out []string
+	start, class := 0, false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '\\':
+			i++
+		case class:
+			if c == ']' {
+				class = false
+			}
+		case c == '[':
+			class = true
+			// A ']' right after '[' or '[^' is a literal member of the class.
+			if i+1 < len(body) && body[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(body) && body[i+1] == ']' {
+				i++
+			}
+		case c == '|':
+			out = append(out, body[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, body[start:])
 }
 
 func isAlnum(c byte) bool {

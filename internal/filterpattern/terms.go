@@ -1,7 +1,6 @@
 package filterpattern
 
 import (
-	"regexp"
 	"strings"
 )
 
@@ -18,13 +17,8 @@ type termPattern struct {
 // term is a case-sensitive substring test, or a regex search.
 type term struct {
 	text   string
-	re     *regexp.Regexp
+	re     *regex
 	always bool // a phrase of whitespace only, which AWS documents as matching everything
-}
-
-type regexpTerm struct {
-	re  *regexp.Regexp
-	src string
 }
 
 func (t *term) in(msg string) bool {
@@ -63,11 +57,11 @@ func parseTerms(src string, start int) (*termPattern, error) {
 			}
 			t = term{text: text, always: strings.TrimSpace(text) == ""}
 		case '%':
-			rt, err := s.regex()
+			re, err := s.regex()
 			if err != nil {
 				return nil, err
 			}
-			t = term{re: rt.re}
+			t = term{re: re}
 		default:
 			n := s.pos
 			for s.pos < s.end && !isSpace(s.src[s.pos]) {
