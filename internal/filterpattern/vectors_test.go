@@ -74,9 +74,9 @@ func TestTermVectors(t *testing.T) {
 		{`?%BAD% ?%OK%`, "ynyn"},
 		{`%OK$%`, "nnyn"},
 		{`ERROR %MISSING%`, "nynn"},
-		{`error`, "nnnn"}, // case-sensitive
-		{`400]`, "ynnn"},  // unquoted punctuation is a literal substring
-		{`*`, "nnnn"},     // '*' in a term is literal (U2)
+		{`error`, "nnnn"},   // case-sensitive
+		{`400]`, "ynnn"},    // unquoted punctuation is a literal substring
+		{`*`, "nnnn"},       // '*' in a term is literal (U2)
 		{`- ERROR`, "nnnn"}, // a lone '-' is the literal term "-"
 	}
 	var vs []vector
