@@ -32,6 +32,7 @@ import (
 	"github.com/opentrail/opentrail/internal/iam"
 	"github.com/opentrail/opentrail/internal/journal"
 	"github.com/opentrail/opentrail/internal/kv"
+	"github.com/opentrail/opentrail/internal/logs"
 	"github.com/opentrail/opentrail/internal/monitoring"
 	"github.com/opentrail/opentrail/internal/secret"
 	"github.com/opentrail/opentrail/internal/server"
@@ -393,6 +394,21 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	}()
 	a.closers = append(a.closers, func() error { stopEval(); <-evalDone; return nil })
 
+	// CloudWatch Logs: groups, streams, events and metric filters in <data-dir>/logs. The
+	// retention sweep runs until the app closes (its closer runs before logsSvc.Close).
+	logsSvc, err := logs.Open(filepath.Join(cfg.dataDir, "logs"), logs.Options{Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, logsSvc.Close)
+	logsCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
+	logsDone := make(chan struct{})
+	go func() {
+		defer close(logsDone)
+		_ = logsSvc.Run(logsCtx) // returns when the app closes; failures are logged by Run
+	}()
+	a.closers = append(a.closers, func() error { stopLogs(); <-logsDone; return nil })
+
 	var buckets blob.Store = blob.NewDir(filepath.Join(cfg.dataDir, "buckets"))
 	if cfg.s3.Endpoint != "" {
 		if buckets, err = blob.NewS3(cfg.s3); err != nil {
@@ -439,6 +455,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	srv.Register(ids.Services()...)
 	srv.Register(topics.Service())
 	srv.Register(metrics.Services()...)
+	srv.Register(logsSvc.Service())
 	srv.Register(trails.Services(append(hist.Operations(), keys.Operations()...)...)...)
 	a.handler = srv
 	return a, nil
