@@ -1,9 +1,13 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"strings"
 
+	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/awsproto"
 )
 
@@ -39,4 +43,24 @@ func (s *Server) routeRPCv2(r *http.Request) (svc *Service, op *Operation, wire 
 
 func cborDecoder(body []byte) decoder {
 	return func(v any) error { return awsproto.DecodeCBOR(body, v) }
+}
+
+// decodeContentEncoding undoes a request's Content-Encoding: gzip (the SDKs compress
+// PutMetricData bodies), within the body size limit. Other encodings pass unchanged.
+func decodeContentEncoding(r *http.Request, body []byte) ([]byte, error) {
+	if !strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip") {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, opentrail.Errorf("SerializationException", "The request body is not valid gzip")
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, awsproto.MaxBodyBytes+1))
+	if err != nil {
+		return nil, opentrail.Errorf("SerializationException", "The request body is not valid gzip")
+	}
+	if len(out) > awsproto.MaxBodyBytes {
+		return nil, errTooLarge
+	}
+	return out, nil
 }

@@ -136,6 +136,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		awsproto.WriteError(w, wire, reqID, opentrail.Errorf("SerializationException", "The request body could not be read"))
 		return
 	}
+	// The signature covers the body as sent; operations read it decoded (Content-Encoding:
+	// gzip, which SDKs use for PutMetricData).
+	signedBody := body
+	if body, err = decodeContentEncoding(r, body); err != nil {
+		awsproto.WriteError(w, wire, reqID, err)
+		return
+	}
 
 	// Query services carry the action in the form; find the service from the signing name.
 	var form map[string][]string
@@ -148,7 +155,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	auth, aerr := s.authenticate(r, body)
+	auth, aerr := s.authenticate(r, signedBody)
 	if svc == nil {
 		svc = s.serviceForRequest(r, auth)
 		if svc == nil {
