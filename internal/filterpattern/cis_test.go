@@ -292,6 +292,20 @@ func BenchmarkCIS(b *testing.B) {
 		}
 		reportRate(b, cpu0)
 	})
+	b.Run("MatchOnly", func(b *testing.B) {
+		recs := make([]*Record, len(records))
+		for i, r := range records {
+			recs[i] = ParseRecord(r)
+		}
+		b.ReportAllocs()
+		cpu0 := cpuTime()
+		for i := 0; b.Loop(); i++ {
+			for _, p := range pats {
+				p.MatchRecord(recs[i%len(recs)])
+			}
+		}
+		reportRate(b, cpu0)
+	})
 	b.Run("ParseRecord", func(b *testing.B) {
 		var rec Record
 		b.SetBytes(int64(size / len(records)))

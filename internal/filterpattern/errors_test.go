@@ -151,6 +151,7 @@ func TestPatternInfo(t *testing.T) {
 		{`ERROR`, Terms, 0, false},
 		{`%a% ERROR`, Terms, 1, false},
 		{`?%a% ?%b%`, Terms, 2, false},
+		{`?" " ?%b%`, MatchAll, 1, false},
 		{` { $.a = %x% }`, JSON, 1, true},
 		{`[a=%x%, b=%y%]`, SpaceDelimited, 2, true},
 		{`[]`, SpaceDelimited, 0, true},

@@ -120,17 +120,18 @@ func Parse(pattern string) (*Pattern, error) {
 	default:
 		p.kind = Terms
 		p.terms, err = parseTerms(pattern, start)
-		if err == nil && p.terms.matchAll() {
-			p.kind = MatchAll
-			p.terms = nil
+		if err == nil {
+			p.regexes = p.terms.regexes
+			if p.terms.matchAll() {
+				p.kind = MatchAll
+				p.terms = nil
+			}
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case p.terms != nil:
-		p.regexes = p.terms.regexes
 	case p.json != nil:
 		p.regexes = p.json.regexes
 	case p.sd != nil:

@@ -303,6 +303,17 @@ type step struct {
 	key   string
 	hash  uint32
 	index int
+	// For keys of 8 to 16 bytes: the first and last eight bytes, which identify the key.
+	words       bool
+	first, last uint64
+}
+
+func keyStep(key string) step {
+	st := step{kind: stepKey, key: key, hash: keyHash(key)}
+	if n := len(key); n >= 8 && n <= 16 {
+		st.words, st.first, st.last = true, load64(key), load64(key[n-8:])
+	}
+	return st
 }
 
 type selector struct {
@@ -350,7 +361,7 @@ func parseSelector(src string, pos int) (*selector, error) {
 				return nil, errAt(pos, "expected a property name after '.'")
 			}
 			key := src[n:pos]
-			sel.steps = append(sel.steps, step{kind: stepKey, key: key, hash: keyHash(key)})
+			sel.steps = append(sel.steps, keyStep(key))
 			continue
 		}
 		if c != '[' {
@@ -367,7 +378,7 @@ func parseSelector(src string, pos int) (*selector, error) {
 			}
 			key := src[pos+1 : pos+1+e]
 			pos += e + 2
-			sel.steps = append(sel.steps, step{kind: stepKey, key: key, hash: keyHash(key)})
+			sel.steps = append(sel.steps, keyStep(key))
 		case pos < len(src) && src[pos] == '*':
 			pos++
 			sel.steps = append(sel.steps, step{kind: stepWild})

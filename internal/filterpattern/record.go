@@ -158,35 +158,48 @@ func (r *Record) keyEquals(i int32, key string) bool {
 	return unescape(raw) == key
 }
 
-// member returns the index of the member of object o named key (with precomputed hash h), or
-// -1. With duplicate keys the last one wins, as in most JSON libraries.
-func (r *Record) member(o int32, key string, h uint32) int32 {
+// member returns the index of the member of object o named by st, or -1. With duplicate keys
+// the last one wins, as in most JSON libraries.
+func (r *Record) member(o int32, st *step) int32 {
 	if o == 0 && r.rootIdx {
-		for s := h & (rootSlots - 1); ; s = (s + 1) & (rootSlots - 1) {
+		for s := st.hash & (rootSlots - 1); ; s = (s + 1) & (rootSlots - 1) {
 			slot := r.root[s]
 			if slot == 0 {
 				return -1
 			}
-			if uint32(slot>>32) == h && r.keyEquals(int32(uint32(slot))-1, key) {
-				return int32(uint32(slot)) - 1
+			if uint32(slot>>32) == st.hash {
+				if i := int32(uint32(slot)) - 1; r.keyIs(i, st) {
+					return i
+				}
 			}
 		}
 	}
 	found := int32(-1)
 	end := r.nodes[o].next
 	for c := o + 1; c < end; c = r.nodes[c].next {
-		nd := &r.nodes[c]
-		if nd.kesc {
-			if unescape(r.msg[nd.keyStart:nd.keyEnd]) == key {
-				found = c
-			}
-			continue
-		}
-		if int(nd.keyEnd-nd.keyStart) == len(key) && r.msg[nd.keyStart:nd.keyEnd] == key {
+		if r.keyIs(c, st) {
 			found = c
 		}
 	}
 	return found
+}
+
+// keyIs reports whether the key of member i is st.key. Keys of 8 to 16 bytes compare as two
+// overlapping 8-byte words.
+func (r *Record) keyIs(i int32, st *step) bool {
+	nd := &r.nodes[i]
+	if nd.kesc {
+		return unescape(r.msg[nd.keyStart:nd.keyEnd]) == st.key
+	}
+	n := int(nd.keyEnd - nd.keyStart)
+	if n != len(st.key) {
+		return false
+	}
+	if st.words {
+		k := r.msg[nd.keyStart:nd.keyEnd]
+		return load64(k) == st.first && load64(k[n-8:]) == st.last
+	}
+	return r.msg[nd.keyStart:nd.keyEnd] == st.key
 }
 
 // element returns the index of element i of array a, or -1.
@@ -250,7 +263,7 @@ func (r *Record) resolve(sel *selector, k int, at int32, fn func(int32) bool) bo
 			if nd.kind != kObject {
 				return false
 			}
-			at = r.member(at, st.key, st.hash)
+			at = r.member(at, st)
 		case stepIndex:
 			if nd.kind != kArray {
 				return false
@@ -286,7 +299,7 @@ func (r *Record) resolve1(sel *selector) int32 {
 			if nd.kind != kObject {
 				return -1
 			}
-			at = r.member(at, st.key, st.hash)
+			at = r.member(at, st)
 		case stepIndex:
 			if nd.kind != kArray {
 				return -1
