@@ -97,6 +97,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{`[a=%x%, b=%y%, c=%z%]`, 17, "at most 2 regular expressions"},
 		// Limits.
 		{strings.Repeat("a", MaxLength+1), MaxLength, "longer than 1024"},
+		{strings.Repeat("é", MaxLength+1), 2 * MaxLength, "longer than 1024"},
 		{"{" + strings.Repeat("(", maxNesting+1) + "$.a=1" + strings.Repeat(")", maxNesting+1) + "}", 1 + maxNesting, "nested more than"},
 	}
 	for _, c := range table {
@@ -125,6 +126,7 @@ func TestSyntaxErrors(t *testing.T) {
 func TestLimitsAccepted(t *testing.T) {
 	for _, s := range []string{
 		strings.Repeat("a", MaxLength),
+		strings.Repeat("é", MaxLength),
 		`%a% %b%`,
 		`{ $.a = %a% || $.b = %b% }`,
 		`{ $.* = 1 && $.a[*] = 2 && $.b[*].c = 3 }`,

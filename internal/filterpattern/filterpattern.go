@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // recordPool holds Records for Match, which parses the message for one pattern only.
@@ -28,7 +29,7 @@ var recordPool = sync.Pool{New: func() any { return new(Record) }}
 
 // Limits of the grammar.
 const (
-	// MaxLength is the longest pattern accepted, in bytes (the filterPattern member of
+	// MaxLength is the longest pattern accepted, in characters (the filterPattern member of
 	// PutMetricFilter, PutSubscriptionFilter, FilterLogEvents and TestMetricFilter is 0-1024).
 	MaxLength = 1024
 	// MaxRegexes is the number of %regex% terms allowed in one pattern.
@@ -101,8 +102,13 @@ type Pattern struct {
 
 // Parse parses a filter pattern. Errors are *SyntaxError.
 func Parse(pattern string) (*Pattern, error) {
-	if len(pattern) > MaxLength {
-		return nil, errAt(MaxLength, "the pattern is longer than %d characters", MaxLength)
+	if len(pattern) > MaxLength && utf8.RuneCountInString(pattern) > MaxLength {
+		pos := 0
+		for n := 0; n < MaxLength; n++ {
+			_, size := utf8.DecodeRuneInString(pattern[pos:])
+			pos += size
+		}
+		return nil, errAt(pos, "the pattern is longer than %d characters", MaxLength)
 	}
 	p := &Pattern{src: pattern}
 	trimmed := strings.TrimLeft(pattern, " \t\r\n\f\v")
