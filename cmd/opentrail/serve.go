@@ -32,6 +32,7 @@ import (
 	"github.com/opentrail/opentrail/internal/iam"
 	"github.com/opentrail/opentrail/internal/journal"
 	"github.com/opentrail/opentrail/internal/kv"
+	"github.com/opentrail/opentrail/internal/logforward"
 	"github.com/opentrail/opentrail/internal/logs"
 	"github.com/opentrail/opentrail/internal/monitoring"
 	"github.com/opentrail/opentrail/internal/secret"
@@ -278,8 +279,8 @@ type app struct {
 }
 
 // startConsumers runs the journal consumers (Event History ingest and retention, trail
-// delivery) until close. Each resumes from its own durable cursor.
-func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *history.History, dl *delivery.Deliverer) {
+// delivery, forwarding to CloudWatch Logs) until close. Each resumes from its own durable cursor.
+func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *history.History, dl *delivery.Deliverer, fwd *logforward.Forwarder) {
 	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
 	run := func(name string, fn func(context.Context) error) {
 		a.wg.Add(1)
@@ -300,6 +301,11 @@ func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *his
 		r := jr.NewReader(dl.Cursor() + 1)
 		defer r.Close()
 		return dl.Run(ctx, journalSource{r})
+	})
+	run("logforward", func(ctx context.Context) error {
+		r := jr.NewReader(fwd.Cursor() + 1)
+		defer r.Close()
+		return fwd.Run(ctx, journalSource{r})
 	})
 }
 
@@ -396,7 +402,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 
 	// CloudWatch Logs: groups, streams, events and metric filters in <data-dir>/logs. The
 	// retention sweep runs until the app closes (its closer runs before logsSvc.Close).
-	logsSvc, err := logs.Open(filepath.Join(cfg.dataDir, "logs"), logs.Options{Now: now, Logger: log})
+	logsSvc, err := logs.Open(filepath.Join(cfg.dataDir, "logs"), logs.Options{Metrics: metricSink{metrics}, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -416,7 +422,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		}
 		log.Info("buckets on S3 endpoint", "endpoint", cfg.s3.Endpoint, "region", cfg.s3.Region)
 	}
-	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, Topics: topics, JournalPosition: jr.LastSeq, Now: now, Logger: log})
+	trails, err := cloudtrail.New(cloudtrail.Options{Store: store, Buckets: buckets, Topics: topics, LogGroups: logsSvc, Roles: ids, JournalPosition: jr.LastSeq, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -432,7 +438,11 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	if err != nil {
 		return nil, err
 	}
-	a.startConsumers(ctx, jr, hist, dl)
+	fwd, err := logforward.New(logforward.Options{Store: store, Trails: trails, Sink: logSink{logsSvc}, Now: now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	a.startConsumers(ctx, jr, hist, dl, fwd)
 
 	srv := server.New(server.Config{
 		Regions:        cfg.regions,
