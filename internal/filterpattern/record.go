@@ -24,8 +24,10 @@ type Record struct {
 	nodes []node
 	// root indexes the members of a root object by key hash (node index+1; 0 is empty), so that
 	// the selectors of many patterns find top-level keys without a linear scan.
-	root    [rootSlots]uint64 // key hash<<32 | node index+1
-	rootIdx bool
+	root     [rootSlots]uint64 // key hash<<32 | node index+1
+	rootIdx  bool              // root holds every member of the root object
+	rootUsed bool              // root holds entries (cleared by Reset)
+	rootN    int
 }
 
 const rootSlots = 64
@@ -65,10 +67,11 @@ func (r *Record) Reset(msg string) {
 	r.msg = msg
 	r.nodes = r.nodes[:0]
 	r.ok = false
-	if r.rootIdx {
+	if r.rootUsed {
 		r.root = [rootSlots]uint64{}
-		r.rootIdx = false
+		r.rootUsed = false
 	}
+	r.rootIdx, r.rootN = false, 0
 	if len(msg) > math.MaxInt32-1 {
 		return
 	}
@@ -83,9 +86,6 @@ func (r *Record) Reset(msg string) {
 		return
 	}
 	r.ok = true
-	if r.nodes[0].kind == kObject {
-		r.indexRoot()
-	}
 }
 
 // Message returns the message r holds.
@@ -95,33 +95,30 @@ func (r *Record) Message() string { return r.msg }
 // patterns can match.
 func (r *Record) IsJSON() bool { return r.ok }
 
-func (r *Record) indexRoot() {
-	n := 0
-	for c := int32(1); c < r.nodes[0].next; c = r.nodes[c].next {
-		n++
-	}
-	if n < 4 || n > rootSlots/2 {
+// indexRoot adds member c (with key ks:ke) of the root object to the hash index; objects with
+// more than half as many members as slots are searched linearly instead.
+func (r *Record) indexRoot(c, ks, ke int32, kesc bool) {
+	r.rootN++
+	if r.rootN > rootSlots/2 {
+		r.rootIdx = false
 		return
 	}
-	r.rootIdx = true
-	for c := int32(1); c < r.nodes[0].next; c = r.nodes[c].next {
-		nd := &r.nodes[c]
-		key := r.msg[nd.keyStart:nd.keyEnd]
-		if nd.kesc {
-			key = unescape(key)
+	r.rootUsed = true
+	key := r.msg[ks:ke]
+	if kesc {
+		key = unescape(key)
+	}
+	h := keyHash(key)
+	entry := uint64(h)<<32 | uint64(c+1)
+	for s := h & (rootSlots - 1); ; s = (s + 1) & (rootSlots - 1) {
+		slot := r.root[s]
+		if slot == 0 {
+			r.root[s] = entry
+			return
 		}
-		h := keyHash(key)
-		entry := uint64(h)<<32 | uint64(c+1)
-		for s := h & (rootSlots - 1); ; s = (s + 1) & (rootSlots - 1) {
-			slot := r.root[s]
-			if slot == 0 {
-				r.root[s] = entry
-				break
-			}
-			if uint32(slot>>32) == h && r.keyEquals(int32(uint32(slot))-1, key) {
-				r.root[s] = entry // duplicate key: the last one wins
-				break
-			}
+		if uint32(slot>>32) == h && r.keyEquals(int32(uint32(slot))-1, key) {
+			r.root[s] = entry // duplicate key: the last one wins
+			return
 		}
 	}
 }
@@ -384,6 +381,10 @@ func (p *jsonParser) value(i int, keyStart, keyEnd int32, kesc bool, depth int) 
 // Strings, numbers and literals are recorded here directly; containers recurse.
 func (p *jsonParser) object(i int, depth int) (int, bool) {
 	s := p.s
+	root := depth == 0
+	if root {
+		p.r.rootIdx = true
+	}
 	i = p.ws(i)
 	if i < len(s) && s[i] == '}' {
 		return i + 1, true
@@ -411,6 +412,7 @@ func (p *jsonParser) object(i int, depth int) (int, bool) {
 		if i >= len(s) {
 			return i, false
 		}
+		member := int32(len(p.r.nodes))
 		switch c := s[i]; c {
 		case '"':
 			end, esc, ok := p.str(i + 1)
@@ -434,6 +436,9 @@ func (p *jsonParser) object(i int, depth int) (int, bool) {
 			n := int32(len(p.r.nodes))
 			p.r.nodes = append(p.r.nodes, node{start: int32(start), end: int32(i), keyStart: ks, keyEnd: ke,
 				next: n + 1, kind: kind, kesc: kesc})
+		}
+		if root && p.r.rootIdx {
+			p.r.indexRoot(member, ks, ke, kesc)
 		}
 		if i < len(s) && s[i] == ',' {
 			i++

@@ -305,20 +305,26 @@ func TestJSONValues(t *testing.T) {
 		{`{ $.v = 1.2.3 }`, `{"v":"1.2.3"}`, true},
 		{`{ $.v = a:b/c@d }`, `{"v":"a:b/c@d"}`, true},
 	})
-	// A root object with many keys goes through the hash index; check it finds them all.
-	var b strings.Builder
-	b.WriteString("{")
-	for i := range 30 {
-		fmt.Fprintf(&b, `"key%d":%d,`, i, i)
-	}
-	b.WriteString(`"last":"x"}`)
-	for i := range 30 {
+	// A root object with up to 32 keys goes through the hash index, a larger one is searched
+	// linearly; both find every key, and the last of duplicates.
+	for _, n := range []int{3, 31, 40} {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range n {
+			fmt.Fprintf(&b, `"key%d":%d,`, i, i)
+		}
+		b.WriteString(`"key0":"dup","last":"x"}`)
+		for i := 1; i < n; i++ {
+			runVectors(t, []vector{
+				{fmt.Sprintf(`{ $.key%d = %d }`, i, i), b.String(), true},
+				{fmt.Sprintf(`{ $.key%d = %d }`, i, i+1), b.String(), false},
+			})
+		}
 		runVectors(t, []vector{
-			{fmt.Sprintf(`{ $.key%d = %d }`, i, i), b.String(), true},
-			{fmt.Sprintf(`{ $.key%d = %d }`, i, i+1), b.String(), false},
+			{fmt.Sprintf(`{ $.key%d NOT EXISTS && $.last = x && $.key0 = dup }`, n), b.String(), true},
+			{`{ $.key0 = 0 }`, b.String(), false},
 		})
 	}
-	runVectors(t, []vector{{`{ $.key30 NOT EXISTS && $.last = x }`, b.String(), true}})
 }
 
 // §1.5 vectors on the Apache line A.
