@@ -279,6 +279,12 @@ func (r Rule) crossed(ds []Datapoint, alarm bool, missing int, treatedAs string)
 			listed = append(listed, d)
 		}
 	}
+	if !alarm && len(listed) == 0 && len(ds) > 0 {
+		// OK although every datapoint breaches: too few of them. Say so in M-of-N terms.
+		m := r
+		m.DatapointsToAlarm = r.M()
+		return m.crossed(ds, true, missing, treatedAs)
+	}
 	items := make([]string, len(listed))
 	for i, d := range listed {
 		items[i] = FormatDouble(d.Value) + " (" + d.Start.UTC().Format("02/01/06 15:04:05") + ")"
