@@ -52,32 +52,33 @@ func parseSDPattern(src string, start int) (*sdPattern, error) {
 		default:
 			npos := s.pos
 			name := s.fieldName()
-			if name == "" {
+			if name == "" && s.peek() != '(' {
 				return nil, errAt(s.pos, "expected a field name, '...' or ',', found %s", s.describe())
 			}
-			if names[name] {
-				return nil, errAt(npos, "the field name '%s' is used more than once", name)
-			}
-			names[name] = true
-			e := sdEntry{name: name}
 			s.skipSpace()
-			if !s.atEnd() && s.peek() != ',' {
+			var e sdEntry
+			if name != "" && (s.atEnd() || s.peek() == ',') {
+				e.name = name
+			} else {
+				// Conditions: the first name met is the field's; every condition must test it.
 				s.pos = npos
 				atom := func(s *scanner) (*cond, error) {
 					s.skipSpace()
 					apos := s.pos
 					n := s.fieldName()
 					if n == "" {
-						return nil, errAt(s.pos, "expected the field name '%s', found %s", name, s.describe())
+						return nil, errAt(s.pos, "expected a field name, found %s", s.describe())
 					}
-					if n != name {
-						return nil, errAt(apos, "a condition in field '%s' cannot test field '%s'; conditions on other fields go in their own positions", name, n)
+					if e.name == "" {
+						e.name, npos = n, apos
+					} else if n != e.name {
+						return nil, errAt(apos, "a condition in field '%s' cannot test field '%s'; conditions on other fields go in their own positions", e.name, n)
 					}
 					o, l, err := s.comparison(",&|)")
 					if err != nil {
 						return nil, err
 					}
-					return &cond{kind: cCompare, field: name, op: o, lit: l}, nil
+					return &cond{kind: cCompare, field: n, op: o, lit: l}, nil
 				}
 				cond, err := s.orExpr(atom, 0)
 				if err != nil {
@@ -85,6 +86,10 @@ func parseSDPattern(src string, start int) (*sdPattern, error) {
 				}
 				e.cond = cond
 			}
+			if names[e.name] {
+				return nil, errAt(npos, "the field name '%s' is used more than once", e.name)
+			}
+			names[e.name] = true
 			*list = append(*list, e)
 		}
 		s.skipSpace()

@@ -377,6 +377,8 @@ func TestSpaceDelimitedVectors(t *testing.T) {
 		{`[ip, user = 1, ...]`, false},
 		{`[ip, user != 1, ...]`, true},
 		{`[..., status_code = 404 || (status_code >= 500 && status_code < 600), bytes]`, true},
+		{`[..., (status_code >= 400 && status_code < 500) || status_code = 304, bytes]`, true},
+		{`[ip, (user = Prod), ...]`, true},
 		{`[ip, user, rest]`, true},
 		{`[ip, user, rest = "frank*"]`, true}, // the last field takes the rest of the line
 		{`[ip, user, rest = frank]`, false},
