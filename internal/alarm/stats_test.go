@@ -62,3 +62,20 @@ func TestExtendedStatistics(t *testing.T) {
 		t.Errorf("weighted p90 = %v; want 1", v)
 	}
 }
+
+func FuzzParseExtended(f *testing.F) {
+	for _, s := range []string{"p90", "p99.99", "tm90", "TM(10%:90%)", "TM(:50%)", "IQM", "p", "TM(", "wm90"} {
+		f.Add(s)
+	}
+	s := statsOf(1, 2, 3, 4, 5)
+	f.Fuzz(func(t *testing.T, name string) {
+		e, err := ParseExtended(name)
+		if err != nil {
+			return
+		}
+		v, ok := e.Compute(&s)
+		if ok && (v < 1 || v > 5 || math.IsNaN(v)) {
+			t.Fatalf("%s = %v outside the data", name, v)
+		}
+	})
+}

@@ -245,3 +245,26 @@ func FuzzParseCBOR(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeJSONValues(f *testing.F) {
+	for _, s := range []string{`{"Namespace":"N","StartTime":1.5,"Values":["NaN",1]}`, `{"Stamps":["2024-01-01T00:00:00Z"]}`, `{"Period":1e3}`, `{"Data":"AQ=="}`, `[]`, `{"Tags":{"a":"b"}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var in cborIn
+		if err := DecodeJSONValues(b, &in); err != nil {
+			if opentrail.ErrorOf(err) == nil {
+				t.Fatalf("DecodeJSONValues(%q) returned a non-AWS error %v", b, err)
+			}
+			return
+		}
+		out, err := MarshalJSONValues(&in)
+		if err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+		var again cborIn
+		if err := DecodeJSONValues(out, &again); err != nil {
+			t.Fatalf("decode re-encoded %s: %v", out, err)
+		}
+	})
+}
