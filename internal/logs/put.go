@@ -218,7 +218,6 @@ func (s *Service) PutInternal(ctx context.Context, acct, region, group, stream s
 	if err != nil {
 		return 0, err // readyStream released the lock
 	}
-	defer s.mu.RUnlock()
 	nowMS := s.clockMS()
 	oldest := max(nowMS-MaxAge.Milliseconds(), g.cutoff(nowMS))
 	newest := nowMS + MaxFuture.Milliseconds()
@@ -233,7 +232,9 @@ func (s *Service) PutInternal(ctx context.Context, acct, region, group, stream s
 	}
 	slices.SortStableFunc(evs, func(a, b event) int { return compareInt(a.ts, b.ts) })
 	filters := s.filters[groupID(acct, region, group)]
-	if err := s.store(acct, region, group, stream, evs, nowMS); err != nil {
+	err = s.store(acct, region, group, stream, evs, nowMS)
+	s.mu.RUnlock()
+	if err != nil {
 		return rejected, err
 	}
 	s.emit(ctx, acct, region, filters, evs)

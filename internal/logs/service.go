@@ -242,14 +242,14 @@ func (s *Service) Service() *server.Service {
 		server.Op("TestMetricFilter", server.OpOptions[testMetricFilterInput]{ReadOnly: true}, s.testMetricFilter),
 
 		server.Op("TagResource", server.OpOptions[tagResourceInput]{
-			Resource: func(c *server.Call, in *tagResourceInput) string { return in.ResourceArn },
+			Resource: func(c *server.Call, in *tagResourceInput) string { return orStar(in.ResourceArn) },
 		}, s.tagResource),
 		server.Op("UntagResource", server.OpOptions[untagResourceInput]{
-			Resource: func(c *server.Call, in *untagResourceInput) string { return in.ResourceArn },
+			Resource: func(c *server.Call, in *untagResourceInput) string { return orStar(in.ResourceArn) },
 		}, s.untagResource),
 		server.Op("ListTagsForResource", server.OpOptions[listTagsForResourceInput]{
 			ReadOnly: true,
-			Resource: func(c *server.Call, in *listTagsForResourceInput) string { return in.ResourceArn },
+			Resource: func(c *server.Call, in *listTagsForResourceInput) string { return orStar(in.ResourceArn) },
 		}, s.listTagsForResource),
 		server.Op("TagLogGroup", server.OpOptions[tagLogGroupInput]{
 			Resource: func(c *server.Call, in *tagLogGroupInput) string { return groupResource(c, in.LogGroupName) },
@@ -282,6 +282,8 @@ func identifierName(id string) string {
 	}
 	return id
 }
+
+func orStar(s string) string { return firstNonEmpty(s, "*") }
 
 func firstNonEmpty(a, b string) string {
 	if a != "" {
