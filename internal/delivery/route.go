@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/opentrail/opentrail/internal/cloudtrail"
+	"github.com/opentrail/opentrail/internal/readahead"
 	"github.com/opentrail/opentrail/internal/routing"
 )
 
@@ -28,31 +29,8 @@ const readAhead = 4096
 // route is the consumer loop: it reads the journal and flushes pending records every
 // interval, or earlier when they exceed MaxPendingBytes.
 func (d *Deliverer) route(ctx context.Context, src Source) error {
-	type item struct {
-		p   pending
-		err error
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	ch := make(chan item, readAhead)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			seq, payload, err := src.Next(rctx)
-			select {
-			case ch <- item{pending{seq, payload}, err}:
-			case <-rctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	ch, stop := readahead.Start(ctx, src, readAhead)
+	defer stop()
 
 	// The flusher routes, compresses and commits one batch while the next one is read.
 	batches := make(chan []pending, 1)
@@ -107,11 +85,11 @@ func (d *Deliverer) route(ctx context.Context, src Source) error {
 				batch, size = nil, 0
 			}
 		case it := <-ch:
-			if it.err != nil {
-				return fmt.Errorf("delivery: read journal: %w", it.err)
+			if it.Err != nil {
+				return fmt.Errorf("delivery: read journal: %w", it.Err)
 			}
-			batch = append(batch, it.p)
-			size += len(it.p.payload)
+			batch = append(batch, pending{it.Seq, it.Payload})
+			size += len(it.Payload)
 			if size >= d.opts.MaxPendingBytes {
 				if err := send(batch); err != nil {
 					return err

@@ -24,6 +24,7 @@ import (
 
 	"github.com/opentrail/opentrail/internal/cloudtrail"
 	"github.com/opentrail/opentrail/internal/kv"
+	"github.com/opentrail/opentrail/internal/readahead"
 	"github.com/opentrail/opentrail/internal/routing"
 )
 
@@ -121,31 +122,8 @@ type item struct {
 
 // Run forwards until ctx ends (then it returns nil) or the journal or store fails.
 func (f *Forwarder) Run(ctx context.Context, src Source) error {
-	type next struct {
-		it  item
-		err error
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	ch := make(chan next, 1024)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			seq, payload, err := src.Next(rctx)
-			select {
-			case ch <- next{item{seq, payload}, err}:
-			case <-rctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	ch, stop := readahead.Start(ctx, src, 1024)
+	defer stop()
 
 	var batch []item
 	var timer <-chan time.Time
@@ -154,13 +132,13 @@ func (f *Forwarder) Run(ctx context.Context, src Source) error {
 		case <-ctx.Done():
 			return nil
 		case n := <-ch:
-			if n.err != nil {
+			if n.Err != nil {
 				if ctx.Err() != nil {
 					return nil
 				}
-				return fmt.Errorf("logforward: read journal: %w", n.err)
+				return fmt.Errorf("logforward: read journal: %w", n.Err)
 			}
-			batch = append(batch, n.it)
+			batch = append(batch, item{n.Seq, n.Payload})
 			if len(batch) == 1 {
 				timer = time.After(forwardWindow)
 			}
