@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -371,5 +372,42 @@ func BenchmarkKinds(b *testing.B) {
 			}
 			reportRate(b, cpu0)
 		})
+	}
+}
+
+// TestSharedRecord matches one Record from several goroutines (run with -race): matching
+// only reads the Record and the Patterns.
+func TestSharedRecord(t *testing.T) {
+	records := loadRecords(t)
+	pats := make([]*Pattern, len(cisPatterns))
+	for i, c := range cisPatterns {
+		pats[i] = mustParse(t, c.pattern)
+	}
+	for _, line := range records[:20] {
+		r := ParseRecord(line)
+		want := make([]bool, len(pats))
+		for i, p := range pats {
+			want[i] = p.MatchRecord(r)
+		}
+		done := make(chan error, 4)
+		for range 4 {
+			go func() {
+				for i, p := range pats {
+					if got := p.MatchRecord(r); got != want[i] {
+						done <- fmt.Errorf("pattern %d: got %v; want %v", i, got, want[i])
+						return
+					}
+					if f, ok := p.MatchRecordFields(r); ok {
+						f.Lookup("$.eventName")
+					}
+				}
+				done <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
