@@ -1,0 +1,326 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/opentrail/opentrail"
+	"github.com/opentrail/opentrail/internal/server"
+	"github.com/opentrail/opentrail/internal/sigv4"
+)
+
+const (
+	backendKey    = "BACKENDKEY0000000001"
+	backendSecret = "backend-secret-0123456789"
+	userKey       = "AKIAUSER000000000001"
+	userSecret    = "user-secret-0123456789abcdef"
+	denyKey       = "AKIADENIED0000000001"
+	account       = "123456789012"
+)
+
+// fakeS3 is a tiny in-memory S3: PUT/GET/HEAD/DELETE of objects. With verify set it checks
+// every request's SigV4 signature against the backend credentials, as a real store would.
+type fakeS3 struct {
+	mu      sync.Mutex
+	objects map[string][]byte
+	verify  bool
+	hosts   []string
+}
+
+func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.hosts = append(f.hosts, r.Host)
+	f.mu.Unlock()
+	body, _ := io.ReadAll(r.Body)
+	if f.verify {
+		sr, err := sigv4.Parse(r)
+		if err == nil && sr.Credential.AccessKeyID != backendKey {
+			err = errors.New("wrong key")
+		}
+		if err == nil {
+			err = sigv4.Verify(r, sr, backendSecret, body, time.Now())
+		}
+		if err != nil {
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, "<Error><Code>SignatureDoesNotMatch</Code><Message>"+err.Error()+"</Message></Error>")
+			return
+		}
+	}
+	w.Header().Set("X-Amz-Request-Id", "BACKEND-REQ-1")
+	w.Header().Set("X-Amz-Id-2", "host-id-2")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch r.Method {
+	case http.MethodPut:
+		f.objects[r.URL.Path] = body
+	case http.MethodGet, http.MethodHead:
+		b, ok := f.objects[r.URL.Path]
+		if !ok {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotFound)
+			if r.Method == http.MethodGet {
+				_, _ = io.WriteString(w, "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>")
+			}
+			return
+		}
+		w.Header().Set("Content-Length", strings.TrimSpace(strings.Repeat(" ", 0))+itoa(len(b)))
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(b)
+		}
+	case http.MethodDelete:
+		delete(f.objects, r.URL.Path)
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+type keys map[string]server.Credentials
+
+func (k keys) LookupKey(id string) (server.Credentials, bool) { c, ok := k[id]; return c, ok }
+
+type authz struct{}
+
+func (authz) Allowed(c *opentrail.Caller, action, resource string, _ map[string][]string) (bool, bool) {
+	return c.AccessKeyID != denyKey, false
+}
+
+type memRecorder struct {
+	mu   sync.Mutex
+	recs []*opentrail.Event
+	fail bool
+}
+
+func (m *memRecorder) Record(_ context.Context, e *opentrail.Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail {
+		return errors.New("journal full")
+	}
+	m.recs = append(m.recs, e)
+	return nil
+}
+
+func (m *memRecorder) Healthy() bool { m.mu.Lock(); defer m.mu.Unlock(); return !m.fail }
+
+func (m *memRecorder) take() []*opentrail.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.recs
+	m.recs = nil
+	return out
+}
+
+type env struct {
+	gw      *httptest.Server
+	backend *fakeS3
+	rec     *memRecorder
+}
+
+func startEnv(t *testing.T, mode Mode) *env {
+	t.Helper()
+	fb := &fakeS3{objects: map[string][]byte{}, verify: mode == FrontDoor}
+	bs := httptest.NewServer(fb)
+	t.Cleanup(bs.Close)
+	bu, _ := url.Parse(bs.URL)
+	rec := &memRecorder{}
+	ks := keys{
+		userKey: {Secret: userSecret, Caller: opentrail.Caller{Type: opentrail.IdentityIAMUser, AccountID: account,
+			ARN: "arn:aws:iam::" + account + ":user/alice", PrincipalID: "AIDAALICE", UserName: "alice", AccessKeyID: userKey}},
+		denyKey: {Secret: userSecret, Caller: opentrail.Caller{Type: opentrail.IdentityIAMUser, AccountID: account,
+			ARN: "arn:aws:iam::" + account + ":user/bob", PrincipalID: "AIDABOB", UserName: "bob", AccessKeyID: denyKey}},
+	}
+	g, err := New(Config{Backend: bu, Mode: mode, BackendAccessKeyID: backendKey, BackendSecretAccessKey: backendSecret,
+		Keys: ks, Authorizer: authz{}, Recorder: rec, AccountID: account, FailClosed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := httptest.NewServer(g)
+	t.Cleanup(gs.Close)
+	return &env{gw: gs, backend: fb, rec: rec}
+}
+
+func (e *env) client(key, secret string) *s3.Client {
+	return s3.New(s3.Options{
+		Region: "eu-west-1", BaseEndpoint: aws.String(e.gw.URL), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(key, secret, ""), RetryMaxAttempts: 1,
+	})
+}
+
+func code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func runScenario(t *testing.T, e *env, key, secret string) {
+	ctx := context.Background()
+	c := e.client(key, secret)
+	body := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("dir/obj"), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatalf("PutObject: %v", err)
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("dir/obj")})
+	if err != nil {
+		t.Fatalf("GetObject: %v", err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if !bytes.Equal(got, body) {
+		t.Fatalf("GetObject returned %d bytes; want the %d put", len(got), len(body))
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("missing")}); code(err) != "NoSuchKey" {
+		t.Fatalf("GetObject missing: %v; want NoSuchKey", err)
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("dir/obj")}); err != nil {
+		t.Fatalf("DeleteObject: %v", err)
+	}
+	recs := e.rec.take()
+	want := []struct {
+		name    string
+		in, out int64
+		errCode string
+	}{{"PutObject", int64(len(body)), 0, ""}, {"GetObject", 0, int64(len(body)), ""}, {"GetObject", 0, -1, "NoSuchKey"}, {"DeleteObject", 0, 0, ""}}
+	if len(recs) != len(want) {
+		t.Fatalf("%d records; want %d", len(recs), len(want))
+	}
+	for i, w := range want {
+		r := recs[i]
+		var ad additionalData
+		if err := json.Unmarshal(r.AdditionalEventData, &ad); err != nil {
+			t.Fatal(err)
+		}
+		if r.EventName != w.name || r.ErrorCode != w.errCode || ad.BytesTransferredIn < w.in || (w.out >= 0 && ad.BytesTransferredOut != w.out) {
+			t.Errorf("record %d: %s err %q in %d out %d; want %s err %q in %d out %d", i, r.EventName, r.ErrorCode, ad.BytesTransferredIn, ad.BytesTransferredOut, w.name, w.errCode, w.in, w.out)
+		}
+		if r.EventCategory != opentrail.CategoryData || r.ManagementEvent || r.EventSource != "s3.amazonaws.com" || r.AWSRegion != "eu-west-1" {
+			t.Errorf("record %d: category %s management %v source %s region %s", i, r.EventCategory, r.ManagementEvent, r.EventSource, r.AWSRegion)
+		}
+		if r.UserIdentity.Type != opentrail.IdentityIAMUser || r.UserIdentity.UserName != "alice" || r.RecipientAccountID != account {
+			t.Errorf("record %d: identity %+v recipient %s", i, r.UserIdentity, r.RecipientAccountID)
+		}
+		if ad.SignatureVersion != "SigV4" || ad.AuthenticationMethod != "AuthHeader" || ad.XAmzID2 == "" && w.errCode == "" {
+			t.Errorf("record %d: additionalEventData %s", i, r.AdditionalEventData)
+		}
+		if len(r.Resources) != 2 || r.Resources[0].ARN != "arn:aws:s3:::bkt/"+map[bool]string{true: "missing", false: "dir/obj"}[i == 2] || r.Resources[1].Type != "AWS::S3::Bucket" {
+			t.Errorf("record %d: resources %+v", i, r.Resources)
+		}
+		var rp map[string]string
+		if err := json.Unmarshal(r.RequestParameters, &rp); err != nil || rp["bucketName"] != "bkt" || rp["Host"] == "" {
+			t.Errorf("record %d: requestParameters %s", i, r.RequestParameters)
+		}
+	}
+}
+
+func TestPassThrough(t *testing.T) {
+	e := startEnv(t, PassThrough)
+	runScenario(t, e, userKey, userSecret)
+	// The backend sees the client's Host, not its own.
+	e.backend.mu.Lock()
+	host := e.backend.hosts[0]
+	e.backend.mu.Unlock()
+	if want := strings.TrimPrefix(e.gw.URL, "http://"); host != want {
+		t.Errorf("backend saw Host %s; want the client's %s", host, want)
+	}
+
+	// An unknown key is recorded as Unknown.
+	c := e.client("AKIAUNKNOWN000000001", "x")
+	_, lerr := c.ListBuckets(context.Background(), &s3.ListBucketsInput{})
+	t.Logf("ListBuckets: %v", lerr)
+	recs := e.rec.take()
+	if len(recs) != 1 || recs[0].EventName != "ListBuckets" || recs[0].UserIdentity.Type != "Unknown" || recs[0].UserIdentity.AccessKeyID != "AKIAUNKNOWN000000001" || !recs[0].ManagementEvent {
+		t.Fatalf("unknown key record: %+v", recs)
+	}
+}
+
+func TestFrontDoor(t *testing.T) {
+	e := startEnv(t, FrontDoor)
+	runScenario(t, e, userKey, userSecret)
+	ctx := context.Background()
+
+	// Denied by policy: AccessDenied to the client, recorded, never forwarded.
+	_, err := e.client(denyKey, userSecret).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+	if code(err) != "AccessDenied" {
+		t.Fatalf("denied GetObject: %v", err)
+	}
+	// Wrong secret: SignatureDoesNotMatch.
+	_, err = e.client(userKey, "wrong-secret-000000000000").GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+	if code(err) != "SignatureDoesNotMatch" {
+		t.Fatalf("bad signature: %v", err)
+	}
+	// Unknown key: InvalidAccessKeyId.
+	_, err = e.client("AKIAUNKNOWN000000001", userSecret).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+	if code(err) != "InvalidAccessKeyId" {
+		t.Fatalf("unknown key: %v", err)
+	}
+	recs := e.rec.take()
+	if len(recs) != 3 || recs[0].ErrorCode != "AccessDenied" || recs[0].UserIdentity.UserName != "bob" ||
+		recs[1].ErrorCode != "SignatureDoesNotMatch" || recs[2].ErrorCode != "InvalidAccessKeyId" || recs[2].UserIdentity.Type != "Unknown" {
+		for _, r := range recs {
+			t.Logf("%s %s %+v", r.EventName, r.ErrorCode, r.UserIdentity)
+		}
+		t.Fatalf("refusal records wrong")
+	}
+
+	// Presigned GET through the front door.
+	c := e.client(userKey, userSecret)
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("p"), Body: strings.NewReader("presigned")}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s3.NewPresignClient(c).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("p")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(ps.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "presigned" {
+		t.Fatalf("presigned GET: %d %s", resp.StatusCode, b)
+	}
+	recs = e.rec.take()
+	var ad additionalData
+	_ = json.Unmarshal(recs[len(recs)-1].AdditionalEventData, &ad)
+	if ad.AuthenticationMethod != "QueryString" {
+		t.Errorf("presigned record: %s", recs[len(recs)-1].AdditionalEventData)
+	}
+}
+
+func TestFailClosed(t *testing.T) {
+	e := startEnv(t, PassThrough)
+	e.rec.mu.Lock()
+	e.rec.fail = true
+	e.rec.mu.Unlock()
+	_, err := e.client(userKey, userSecret).PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("x")})
+	if code(err) != "ServiceUnavailable" {
+		t.Fatalf("PutObject with a failed journal: %v; want ServiceUnavailable", err)
+	}
+	e.backend.mu.Lock()
+	n := len(e.backend.objects)
+	e.backend.mu.Unlock()
+	if n != 0 {
+		t.Fatal("the request reached the backend")
+	}
+}

@@ -1,0 +1,269 @@
+package gateway
+
+import (
+	"bufio"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/opentrail/opentrail/internal/sigv4"
+)
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.r.Close() }
+
+// countingWriter counts the body bytes written and remembers the status. It holds back the
+// status line of a body-less response and the last write of a body until finish, so that the
+// client sees the end of the response only after the record is written.
+type countingWriter struct {
+	http.ResponseWriter
+	status     int
+	n          int64
+	headerSent bool
+	held       []byte
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	if code < 200 { // 1xx informational responses pass at once
+		c.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *countingWriter) sendHeader() {
+	if !c.headerSent {
+		c.headerSent = true
+		if c.status == 0 {
+			c.status = http.StatusOK
+		}
+		c.ResponseWriter.WriteHeader(c.status)
+	}
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.sendHeader()
+	if len(c.held) > 0 {
+		n, err := c.ResponseWriter.Write(c.held)
+		c.n += int64(n)
+		c.held = c.held[:0]
+		if err != nil {
+			return 0, err
+		}
+	}
+	c.held = append(c.held, p...)
+	return len(p), nil
+}
+
+// finish sends what was held back.
+func (c *countingWriter) finish() {
+	c.sendHeader()
+	if len(c.held) > 0 {
+		n, _ := c.ResponseWriter.Write(c.held)
+		c.n += int64(n)
+		c.held = c.held[:0]
+	}
+}
+
+// pending is the number of body bytes held back.
+func (c *countingWriter) pending() int64 { return int64(len(c.held)) }
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+func (c *countingWriter) Flush() {
+	if !c.headerSent {
+		return // the status line waits for the body or for finish
+	}
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+var (
+	errContentSHA     = errors.New("gateway: body does not match x-amz-content-sha256")
+	errChunkSignature = errors.New("gateway: chunk signature does not match")
+)
+
+// hashingReader checks the body against a hex SHA-256 when it ends; a mismatch fails the
+// last read, so the backend never completes the request.
+type hashingReader struct {
+	r    io.ReadCloser
+	h    hash.Hash
+	want string
+}
+
+func newHashingReader(r io.ReadCloser, want string) io.ReadCloser {
+	if r == nil {
+		r = http.NoBody
+	}
+	return &hashingReader{r: r, h: sha256.New(), want: strings.ToLower(want)}
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	if err == io.EOF && hex.EncodeToString(h.h.Sum(nil)) != h.want {
+		return n, errContentSHA
+	}
+	return n, err
+}
+
+func (h *hashingReader) Close() error { return h.r.Close() }
+
+// chunkReader decodes an aws-chunked body signed chunk by chunk
+// (STREAMING-AWS4-HMAC-SHA256-PAYLOAD): each chunk is "<hex size>;chunk-signature=<sig>\r\n
+// <data>\r\n", the last has size 0. Every chunk signature is checked, chained from the seed
+// signature; a bad one fails the read.
+type chunkReader struct {
+	src     io.ReadCloser
+	br      *bufio.Reader
+	key     [32]byte
+	scope   string
+	amzDate string
+	prevSig string
+	left    int64 // bytes left in the current chunk
+	h       hash.Hash
+	want    string
+	done    bool
+	err     error
+}
+
+func newChunkReader(body io.ReadCloser, sr *sigv4.Request, keys *sigv4.KeyCache, secret string) (io.ReadCloser, *s3Error) {
+	if body == nil {
+		return nil, &s3Error{"IncompleteBody", "The request body is missing.", http.StatusBadRequest}
+	}
+	return &chunkReader{
+		src: body, br: bufio.NewReaderSize(body, 64<<10),
+		key:     keys.SigningKey(secret, sr.Credential),
+		scope:   sr.Credential.Scope(),
+		amzDate: sr.Time.UTC().Format("20060102T150405Z"),
+		prevSig: sr.Signature,
+		h:       sha256.New(),
+	}, nil
+}
+
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	for c.left == 0 {
+		if c.done {
+			c.err = io.EOF
+			return 0, io.EOF
+		}
+		if err := c.header(); err != nil {
+			c.err = err
+			return 0, err
+		}
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.br.Read(p)
+	c.h.Write(p[:n])
+	c.left -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	if err == nil && c.left == 0 {
+		err = c.finishChunk()
+	}
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// header reads a chunk header; a zero-size chunk is checked and ends the body.
+func (c *chunkReader) header() error {
+	line, err := c.br.ReadString('\n')
+	if err != nil {
+		return io.ErrUnexpectedEOF
+	}
+	line = strings.TrimRight(line, "\r\n")
+	size, ext, _ := strings.Cut(line, ";")
+	n, err := strconv.ParseInt(size, 16, 64)
+	if err != nil || n < 0 {
+		return errChunkSignature
+	}
+	sig, ok := strings.CutPrefix(ext, "chunk-signature=")
+	if !ok {
+		return errChunkSignature
+	}
+	c.want, c.left = sig, n
+	c.h.Reset()
+	if n == 0 {
+		c.done = true
+		return c.check()
+	}
+	return nil
+}
+
+func (c *chunkReader) finishChunk() error {
+	var crlf [2]byte
+	if _, err := io.ReadFull(c.br, crlf[:]); err != nil || crlf != [2]byte{'\r', '\n'} {
+		return errChunkSignature
+	}
+	return c.check()
+}
+
+func (c *chunkReader) check() error {
+	sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + c.amzDate + "\n" + c.scope + "\n" + c.prevSig + "\n" + emptySHA256 + "\n" + hex.EncodeToString(c.h.Sum(nil))
+	m := hmac.New(sha256.New, c.key[:])
+	m.Write([]byte(sts))
+	got := hex.EncodeToString(m.Sum(nil))
+	if !hmac.Equal([]byte(got), []byte(strings.ToLower(c.want))) {
+		return errChunkSignature
+	}
+	c.prevSig = got
+	return nil
+}
+
+func (c *chunkReader) Close() error { return c.src.Close() }
+
+var backendSigner = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
+
+// signBackend signs an outgoing request with the backend's credentials.
+func signBackend(r *http.Request, keyID, secret, region, payload string, now time.Time) error {
+	creds := aws.Credentials{AccessKeyID: keyID, SecretAccessKey: secret}
+	return backendSigner.SignHTTP(r.Context(), creds, r, payload, "s3", region, now.UTC())
+}
+
+func tlsVersion(r *http.Request) string {
+	switch r.TLS.Version {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	}
+	return tls.VersionName(r.TLS.Version)
+}
+
+func tlsCipher(r *http.Request) string { return tls.CipherSuiteName(r.TLS.CipherSuite) }
