@@ -70,6 +70,8 @@ type serveConfig struct {
 	// s3 is where every trail's bucket lives when s3.Endpoint is set (--s3-endpoint); else
 	// buckets are directories of <data-dir>/buckets. The secret is never logged or printed.
 	s3 blob.S3Options
+
+	gw gatewayFlags // the S3 audit gateway (gateway.go)
 }
 
 func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
@@ -98,7 +100,11 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.StringVar(&c.s3.SecretAccessKey, "s3-secret-access-key", "", "secret access key for --s3-endpoint; prefer the env OPENTRAIL_S3_SECRET_ACCESS_KEY")
 	fs.StringVar(&c.s3.Region, "s3-region", envDefault("OPENTRAIL_S3_REGION", blob.DefaultS3Region), "signing region of --s3-endpoint (env OPENTRAIL_S3_REGION)")
 	fs.StringVar(&c.logLevel, "log-level", envDefault("OPENTRAIL_LOG_LEVEL", "info"), "debug, info, warn or error (env OPENTRAIL_LOG_LEVEL)")
+	c.gw.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := c.gw.check(); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -444,11 +450,12 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	}
 	a.startConsumers(ctx, jr, hist, dl, fwd)
 
+	rec := newJournalRecorder(jr) // shared with the S3 gateway
 	srv := server.New(server.Config{
 		Regions:        cfg.regions,
 		Authenticator:  ids,
 		Authorizer:     ids,
-		Recorder:       newJournalRecorder(jr),
+		Recorder:       rec,
 		Logger:         log,
 		Now:            now,
 		TrustedProxies: cfg.trustedProxies,
@@ -468,6 +475,9 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	srv.Register(logsSvc.Service())
 	srv.Register(trails.Services(append(hist.Operations(), keys.Operations()...)...)...)
 	a.handler = srv
+	if err := a.startGateway(cfg, ids, rec, log); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
