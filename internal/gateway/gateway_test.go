@@ -3,6 +3,10 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"io"
@@ -322,5 +326,81 @@ func TestFailClosed(t *testing.T) {
 	e.backend.mu.Unlock()
 	if n != 0 {
 		t.Fatal("the request reached the backend")
+	}
+}
+
+// signedChunks encodes body as aws-chunked with chunk signatures chained from seed.
+func signedChunks(t *testing.T, body []byte, chunk int, key [32]byte, amzDate, scope, seed string) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	prev := seed
+	emit := func(data []byte) {
+		sum := sha256.Sum256(data)
+		sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + amzDate + "\n" + scope + "\n" + prev + "\n" + emptySHA256 + "\n" + hex.EncodeToString(sum[:])
+		m := hmac.New(sha256.New, key[:])
+		m.Write([]byte(sts))
+		prev = hex.EncodeToString(m.Sum(nil))
+		fmt.Fprintf(&out, "%x;chunk-signature=%s\r\n", len(data), prev)
+		out.Write(data)
+		out.WriteString("\r\n")
+	}
+	for len(body) > 0 {
+		n := min(chunk, len(body))
+		emit(body[:n])
+		body = body[n:]
+	}
+	emit(nil)
+	return out.Bytes()
+}
+
+func TestFrontDoorSignedChunks(t *testing.T) {
+	e := startEnv(t, FrontDoor)
+	body := bytes.Repeat([]byte("chunky "), 20000) // 140000 bytes: three chunks of 64 KiB
+	for _, tamper := range []bool{false, true} {
+		now := time.Now().UTC()
+		req, _ := http.NewRequest(http.MethodPut, e.gw.URL+"/bkt/chunked", nil)
+		req.Header.Set("Content-Encoding", "aws-chunked")
+		req.Header.Set("X-Amz-Decoded-Content-Length", fmt.Sprint(len(body)))
+		req.Header.Set("X-Amz-Content-Sha256", streamingSigned)
+		if err := backendSigner.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: userKey, SecretAccessKey: userSecret},
+			req, streamingSigned, "s3", "us-east-1", now); err != nil {
+			t.Fatal(err)
+		}
+		seed := req.Header.Get("Authorization")
+		seed = seed[strings.LastIndex(seed, "Signature=")+len("Signature="):]
+		cred := sigv4.Credential{AccessKeyID: userKey, Date: now.Format("20060102"), Region: "us-east-1", Service: "s3"}
+		key := sigv4.NewKeyCache(1).SigningKey(userSecret, cred)
+		enc := signedChunks(t, body, 64<<10, key, now.Format("20060102T150405Z"), cred.Scope(), seed)
+		if tamper {
+			enc[len(enc)/2] ^= 1
+		}
+		req.Body = io.NopCloser(bytes.NewReader(enc))
+		req.ContentLength = int64(len(enc))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		e.backend.mu.Lock()
+		stored, ok := e.backend.objects["/bkt/chunked"]
+		delete(e.backend.objects, "/bkt/chunked")
+		e.backend.mu.Unlock()
+		recs := e.rec.take()
+		if tamper {
+			if resp.StatusCode == http.StatusOK || ok {
+				t.Fatalf("tampered chunk: status %d, stored %v", resp.StatusCode, ok)
+			}
+			if len(recs) != 1 || recs[0].ErrorCode != "SignatureDoesNotMatch" {
+				t.Fatalf("tampered chunk records: %+v", recs)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(stored, body) {
+			t.Fatalf("signed chunks: status %d %s, stored %d bytes; want %d", resp.StatusCode, msg, len(stored), len(body))
+		}
+		if len(recs) != 1 || recs[0].EventName != "PutObject" || recs[0].ErrorCode != "" {
+			t.Fatalf("signed chunks records: %+v", recs)
+		}
 	}
 }
