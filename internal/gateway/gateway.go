@@ -574,7 +574,7 @@ func (g *Gateway) buildRecord(r *http.Request, x *exchange, out int64) *opentrai
 	}
 	ad := additionalData{BytesTransferredOut: out, AuthenticationMethod: x.authMeth, XAmzID2: x.hostID}
 	if x.in != nil {
-		ad.BytesTransferredIn = x.in.n
+		ad.BytesTransferredIn = x.in.n.Load()
 	}
 	if x.authMeth != "" {
 		ad.SignatureVersion = "SigV4"

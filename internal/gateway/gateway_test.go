@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -82,7 +83,7 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		w.Header().Set("Content-Length", strings.TrimSpace(strings.Repeat(" ", 0))+itoa(len(b)))
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 		if r.Method == http.MethodGet {
 			_, _ = w.Write(b)
 		}
@@ -90,11 +91,6 @@ func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(f.objects, r.URL.Path)
 		w.WriteHeader(http.StatusNoContent)
 	}
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 type keys map[string]server.Credentials

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,15 +21,16 @@ import (
 	"github.com/opentrail/opentrail/internal/sigv4"
 )
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it. The transport may still be reading when
+// the handler records, hence the atomic.
 type countingReader struct {
 	r io.ReadCloser
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
