@@ -449,6 +449,10 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	a.startConsumers(ctx, jr, hist, dl, fwd)
+	eventsSvc, err := a.startEvents(ctx, store, topics, logsSvc, jr, now, log)
+	if err != nil {
+		return nil, err
+	}
 
 	rec := newJournalRecorder(jr) // shared with the S3 gateway
 	srv := server.New(server.Config{
@@ -473,6 +477,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	srv.Register(topics.Service())
 	srv.Register(metrics.Services()...)
 	srv.Register(logsSvc.Service())
+	srv.Register(eventsSvc.Service())
 	srv.Register(trails.Services(append(hist.Operations(), keys.Operations()...)...)...)
 	a.handler = srv
 	if err := a.startGateway(cfg, ids, rec, log); err != nil {
