@@ -100,19 +100,19 @@ func (f *fakeLogs) PutEvent(_ context.Context, acct, region, group, stream strin
 }
 
 // chanSource is a journal fed by the test.
-type chanSource struct{ ch chan []byte }
+type chanSource struct {
+	ch  chan []byte
+	seq atomic.Uint64
+}
 
 func (c *chanSource) Next(ctx context.Context) (uint64, []byte, error) {
 	select {
 	case b := <-c.ch:
-		seq++
-		return seq, b, nil
+		return c.seq.Add(1), b, nil
 	case <-ctx.Done():
 		return 0, nil, ctx.Err()
 	}
 }
-
-var seq uint64
 
 type env struct {
 	t      *testing.T

@@ -42,6 +42,7 @@ type queue struct {
 	s       *Service
 	mu      sync.Mutex
 	pending map[string]*delivery // by ID, not in flight
+	flying  int                  // attempts in progress; guarded by mu
 	wake    chan struct{}
 	sem     chan struct{}
 	wg      sync.WaitGroup
@@ -79,11 +80,11 @@ func (q *queue) add(ds ...*delivery) {
 	}
 }
 
-// Pending is the number of deliveries not yet made.
+// Pending is the number of deliveries not yet made (waiting or in progress).
 func (s *Service) Pending() int {
 	s.q.mu.Lock()
 	defer s.q.mu.Unlock()
-	return len(s.q.pending)
+	return len(s.q.pending) + s.q.flying
 }
 
 // run makes due deliveries until ctx ends.
@@ -100,6 +101,7 @@ func (q *queue) run(ctx context.Context) {
 			if !d.NextAt.After(now) {
 				due = append(due, d)
 				delete(q.pending, id)
+				q.flying++
 			} else if d.NextAt.Before(next) {
 				next = d.NextAt
 			}
@@ -117,6 +119,9 @@ func (q *queue) run(ctx context.Context) {
 				defer q.wg.Done()
 				defer func() { <-q.sem }()
 				q.attempt(ctx, d)
+				q.mu.Lock()
+				q.flying--
+				q.mu.Unlock()
 			}(d)
 		}
 		timer.Reset(max(next.Sub(q.s.now()), 10*time.Millisecond))
