@@ -137,11 +137,11 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g := &Gateway{cfg: cfg, log: cfg.Logger, keys: sigv4.NewKeyCache(1024)}
 	g.proxy = &httputil.ReverseProxy{
-		Rewrite:        g.rewrite,
-		Transport:      cfg.Transport,
+		Rewrite:   g.rewrite,
+		Transport: cfg.Transport,
 		// Bodies stream through a pooled buffer, written on as they are read (no periodic
 		// flush needed: writes of a buffer's size go straight to the connection).
-		BufferPool: bufferPool{},
+		BufferPool:     bufferPool{},
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.proxyError,
 		ErrorLog:       slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
