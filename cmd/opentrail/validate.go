@@ -261,7 +261,7 @@ func openBuckets(ctx context.Context, f *validateFlags, cfg aws.Config) (validat
 		}
 		keyID, secret = c.AccessKeyID, c.SecretAccessKey
 	}
-	return blob.NewS3(blob.S3Options{Endpoint: f.s3Endpoint, AccessKeyID: keyID, SecretAccessKey: secret, Region: f.s3Region})
+	return validate.NewS3Store(blob.S3Options{Endpoint: f.s3Endpoint, AccessKeyID: keyID, SecretAccessKey: secret, Region: f.s3Region}, f.workers)
 }
 
 // publicKeys is ListPublicKeys of the source region's server: one call per range, no paging,

@@ -142,6 +142,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		listedBy: make(map[listKey]*listing),
 		refLogs:  make(map[objectID]bool),
 		queue:    make(chan *entry, 4*o.Workers+16),
+		logJobs:  make(chan logJob),
 		res:      &Result{},
 	}
 	r.rep = newReporter(o, r.res)
@@ -153,7 +154,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	printed := make(chan error, 1)
 	go func() { printed <- r.rep.print(r.queue, cancel) }()
+	// Log files are checked by a fixed set of goroutines, whose stacks, grown once through the
+	// storage client, stay grown.
+	var checkers sync.WaitGroup
+	for range o.Workers {
+		checkers.Go(func() {
+			for j := range r.logJobs {
+				r.runLogCheck(ctx, j)
+			}
+		})
+	}
 	walkErr := r.walk(ctx)
+	close(r.logJobs)
+	checkers.Wait()
 	close(r.queue)
 	if err := <-printed; err != nil {
 		return nil, err
@@ -195,7 +208,14 @@ type runner struct {
 	covered []span
 	refLogs map[objectID]bool
 
-	queue chan *entry
+	queue   chan *entry
+	logJobs chan logJob
+}
+
+// logJob is a log file to check and the report entry that gets the result.
+type logJob struct {
+	lf digest.LogFile
+	e  *entry
 }
 
 type span struct{ start, end time.Time }
@@ -711,35 +731,45 @@ func (r *runner) checkLog(ctx context.Context, lf digest.LogFile) *entry {
 	e := &entry{kind: entryLog, done: make(chan struct{}),
 		line: "Log file\ts3://" + lf.S3Bucket + "/" + lf.S3Object + "\t"}
 	r.rep.progress.logQueued()
-	go func() {
-		defer close(e.done)
-		defer r.rep.progress.logDone()
-		obj, err := r.get(ctx, objectID{lf.S3Bucket, lf.S3Object})
-		switch {
-		case errors.Is(err, blob.ErrObjectNotFound):
-			e.invalid, e.line = true, e.line+"INVALID: not found"
-			return
-		case err != nil:
-			e.err = err
-			return
-		}
-		hash, truncated, trailing, err := hashLog(obj.Body)
-		switch {
-		case err != nil:
-			e.invalid, e.line = true, e.line+"INVALID: invalid format"
-		case hash != lf.HashValue:
-			e.invalid, e.line = true, e.line+"INVALID: hash value doesn't match"
-		case r.o.Strict && (truncated || trailing):
-			what := "data after the gzip stream"
-			if truncated {
-				what = "truncated gzip stream"
-			}
-			e.invalid, e.line = true, e.line+"INVALID: "+what
-		default:
-			e.line += "valid"
-		}
-	}()
+	select {
+	case r.logJobs <- logJob{lf, e}:
+	case <-ctx.Done():
+		e.err = ctx.Err()
+		r.rep.progress.logDone()
+		close(e.done)
+	}
 	return e
+}
+
+// runLogCheck checks a log file queued by checkLog.
+func (r *runner) runLogCheck(ctx context.Context, j logJob) {
+	e, lf := j.e, j.lf
+	defer close(e.done)
+	defer r.rep.progress.logDone()
+	obj, err := r.get(ctx, objectID{lf.S3Bucket, lf.S3Object})
+	switch {
+	case errors.Is(err, blob.ErrObjectNotFound):
+		e.invalid, e.line = true, e.line+"INVALID: not found"
+		return
+	case err != nil:
+		e.err = err
+		return
+	}
+	hash, truncated, trailing, err := hashLog(obj.Body)
+	switch {
+	case err != nil:
+		e.invalid, e.line = true, e.line+"INVALID: invalid format"
+	case hash != lf.HashValue:
+		e.invalid, e.line = true, e.line+"INVALID: hash value doesn't match"
+	case r.o.Strict && (truncated || trailing):
+		what := "data after the gzip stream"
+		if truncated {
+			what = "truncated gzip stream"
+		}
+		e.invalid, e.line = true, e.line+"INVALID: "+what
+	default:
+		e.line += "valid"
+	}
 }
 
 // emit queues a report entry, unless the run is being cancelled.
