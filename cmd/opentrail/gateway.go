@@ -116,7 +116,12 @@ func (a *app) startGateway(cfg *serveConfig, ids *iam.IAM, rec gateway.Recorder,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// With --tls-cert the gateway serves HTTPS with the same certificate as the API.
+		serve := func() error { return srv.Serve(ln) }
+		if cfg.tlsCert != "" {
+			serve = func() error { return srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey) }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("gateway stopped", "err", err)
 		}
 	}()

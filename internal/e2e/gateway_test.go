@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/blob"
@@ -348,5 +351,69 @@ func runGatewayScenario(t *testing.T, e *gatewayEnv) {
 	}
 	if !names["PutBucketPolicy"] || names["GetObject"] || names["PutObject"] {
 		t.Errorf("Event History S3 events %v; want PutBucketPolicy and no data events", names)
+	}
+}
+
+// TestGatewayFrontDoorTLS sends SDK uploads over HTTPS (seekable and unseekable bodies, which
+// the SDK may stream aws-chunked with a trailing checksum) through the front door to versitygw.
+func TestGatewayFrontDoorTLS(t *testing.T) {
+	cert, key, httpsClient := selfSigned(t)
+	vgw := s3server.Start(t)
+	vgw.CreateBucket(t, "data")
+	gw := freeLoopback(t)
+	srv := testserver.Start(t, testserver.WithTLS(cert, key, httpsClient),
+		testserver.WithArgs("--gateway-listen", gw, "--gateway-backend", vgw.URL, "--gateway-mode", "front-door",
+			"--gateway-backend-access-key-id", vgw.AccessKeyID),
+		testserver.WithEnv("OPENTRAIL_GATEWAY_BACKEND_SECRET_ACCESS_KEY="+vgw.SecretAccessKey))
+	_ = srv
+	ctx := testserver.Context(t)
+	c := s3.New(s3.Options{
+		Region: testserver.Region, BaseEndpoint: aws.String("https://" + gw), UsePathStyle: true, HTTPClient: httpsClient,
+		Credentials: credentials.NewStaticCredentialsProvider(testserver.RootAccessKeyID, testserver.RootSecret, ""), RetryMaxAttempts: 1,
+	})
+	body := bytes.Repeat([]byte("tls chunked "), 100000)
+	var seen string
+	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("t.bin"), Body: bytes.NewReader(body)},
+		s3.WithAPIOptions(func(st *middleware.Stack) error {
+			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("seen", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleFinalize(ctx, in)
+				if r, ok := in.Request.(*smithyhttp.Request); ok {
+					seen = r.Header.Get("X-Amz-Content-Sha256")
+				}
+				return out, md, err
+			}), middleware.After)
+		}))
+	if err != nil {
+		t.Fatalf("PutObject over TLS: %v", err)
+	}
+	if seen != "UNSIGNED-PAYLOAD" {
+		t.Logf("SDK payload hash over TLS, seekable body: %s", seen)
+	}
+	// A body the SDK cannot seek goes aws-chunked with a trailing checksum.
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("t2.bin"),
+		Body: struct{ io.Reader }{bytes.NewReader(body)}, ContentLength: aws.Int64(int64(len(body)))},
+		s3.WithAPIOptions(func(st *middleware.Stack) error {
+			return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("seen", func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleFinalize(ctx, in)
+				if r, ok := in.Request.(*smithyhttp.Request); ok {
+					seen = r.Header.Get("X-Amz-Content-Sha256")
+				}
+				return out, md, err
+			}), middleware.After)
+		}))
+	if err != nil {
+		t.Fatalf("PutObject over TLS, unseekable body: %v", err)
+	}
+	t.Logf("SDK payload hash for an unseekable body over TLS: %s", seen)
+	for _, k := range []string{"t.bin", "t2.bin"} {
+		out, err := vgw.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String(k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, body) {
+			t.Fatalf("versitygw holds %d bytes in %s; want %d", len(got), k, len(body))
+		}
 	}
 }
