@@ -27,10 +27,8 @@
 package eventpattern
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/netip"
 	"sort"
@@ -507,7 +505,11 @@ func foldString(s string) string {
 type object struct {
 	keys []string
 	vals []any
+	idx  map[string]int // for objects of indexThreshold members or more: key → last position
 }
+
+// indexThreshold is the member count from which an event object gets a lookup map.
+const indexThreshold = 8
 
 type member struct {
 	key string
@@ -531,78 +533,19 @@ func (o *object) members() []member {
 }
 
 func (o *object) get(k string) (any, bool) {
+	if o.idx != nil {
+		i, ok := o.idx[k]
+		if !ok {
+			return nil, false
+		}
+		return o.vals[i], true
+	}
 	for i := len(o.keys) - 1; i >= 0; i-- {
 		if o.keys[i] == k {
 			return o.vals[i], true
 		}
 	}
 	return nil, false
-}
-
-func decode(b []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	v, err := decodeValue(d, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, fmt.Errorf("unexpected content after the JSON value")
-	}
-	return v, nil
-}
-
-func decodeValue(d *json.Decoder, depth int) (any, error) {
-	if depth > MaxDepth {
-		return nil, fmt.Errorf("JSON is nested more than %d levels", MaxDepth)
-	}
-	tok, err := d.Token()
-	if err != nil {
-		return nil, fmt.Errorf("invalid JSON: %v", err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			o := &object{}
-			for d.More() {
-				kt, err := d.Token()
-				if err != nil {
-					return nil, fmt.Errorf("invalid JSON: %v", err)
-				}
-				k, ok := kt.(string)
-				if !ok {
-					return nil, fmt.Errorf("invalid JSON: object key is not a string")
-				}
-				v, err := decodeValue(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				o.keys = append(o.keys, k)
-				o.vals = append(o.vals, v)
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, fmt.Errorf("invalid JSON: %v", err)
-			}
-			return o, nil
-		case '[':
-			arr := []any{}
-			for d.More() {
-				v, err := decodeValue(d, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			if _, err := d.Token(); err != nil {
-				return nil, fmt.Errorf("invalid JSON: %v", err)
-			}
-			return arr, nil
-		}
-		return nil, fmt.Errorf("invalid JSON: unexpected %v", t)
-	default:
-		return t, nil
-	}
 }
 
 // ---- events ----

@@ -1,6 +1,10 @@
 package eventpattern
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{`{"a":["x"]}`, `{"a":[{"numeric":[">",0,"<=",5]}]}`, `{"$or":[{"a":["x"]},{"b":[1]}]}`,
@@ -38,6 +42,29 @@ func FuzzMatch(f *testing.F) {
 		s.Match(ev, func(int) { got = true })
 		if got != want {
 			t.Fatalf("Set = %v, Match = %v", got, want)
+		}
+	})
+}
+
+// FuzzDecode checks the parser against encoding/json: the same documents are valid, and
+// strings decode to the same text.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e3,"x\u00e9\n",true,null,{}]}`, `"\ud83d\ude00"`, `[0.1, 01]`, `{"a":1,}`, "\"\xff\""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := decode([]byte(s))
+		if (err == nil) != json.Valid([]byte(s)) {
+			if err != nil && strings.Contains(err.Error(), "nested") {
+				return
+			}
+			t.Fatalf("decode err %v, json.Valid %v", err, json.Valid([]byte(s)))
+		}
+		if str, ok := v.(string); ok {
+			var ref string
+			if err := json.Unmarshal([]byte(s), &ref); err != nil || str != ref {
+				t.Fatalf("decode %q, encoding/json %q (%v)", str, ref, err)
+			}
 		}
 	})
 }
