@@ -185,17 +185,35 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	if int64(len(p)) > c.left {
-		p = p[:c.left]
+	if len(p) == 0 {
+		return 0, nil
+	}
+	// The last byte of a chunk is released only once the chunk's signature checks out, so
+	// that the backend (signed UNSIGNED-PAYLOAD, with the decoded Content-Length) never
+	// receives a complete body with a forged chunk in it.
+	if c.left == 1 {
+		b, err := c.br.ReadByte()
+		if err != nil {
+			c.err = io.ErrUnexpectedEOF
+			return 0, c.err
+		}
+		c.h.Write([]byte{b})
+		c.left = 0
+		if err := c.finishChunk(); err != nil {
+			c.err = err
+			return 0, err
+		}
+		p[0] = b
+		return 1, nil
+	}
+	if int64(len(p)) > c.left-1 {
+		p = p[:c.left-1]
 	}
 	n, err := c.br.Read(p)
 	c.h.Write(p[:n])
 	c.left -= int64(n)
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
-	}
-	if err == nil && c.left == 0 {
-		err = c.finishChunk()
 	}
 	if err != nil {
 		c.err = err
