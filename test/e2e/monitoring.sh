@@ -7,7 +7,7 @@
 # period, describe-alarms, set-alarm-state, describe-alarm-history, enable/disable actions,
 # delete-alarms, the error codes of each protocol, and a restart.
 source "$(dirname "$0")/lib.sh"
-deadline 120
+deadline 240
 trap 'kill "${DEADLINE_PID:-}" 2>/dev/null || true; cleanup' EXIT
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited with status $?" >&2' ERR
 if command -v pyenv >/dev/null 2>&1 && real_aws=$(pyenv which aws 2>/dev/null); then
