@@ -100,7 +100,7 @@ func (a *app) startGateway(cfg *serveConfig, ids *iam.IAM, rec gateway.Recorder,
 		Backend: backend, Mode: gateway.Mode(g.mode),
 		BackendAccessKeyID: g.keyID, BackendSecretAccessKey: g.secret,
 		Keys: ids, Authorizer: ids, Recorder: rec, AccountID: acct, Region: region,
-		Domains: domains, FailClosed: g.failClosed, Logger: log,
+		Domains: domains, FailClosed: g.failClosed, TrustedProxies: cfg.trustedProxies, Logger: log,
 	})
 	if err != nil {
 		return err

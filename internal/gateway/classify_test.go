@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"testing"
 )
@@ -122,4 +123,29 @@ func FuzzClassify(f *testing.F) {
 		_ = op.Action()
 		_ = op.ResourceARN()
 	})
+}
+
+func TestSourceIP(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	tests := []struct {
+		peer, xff string
+		trusted   []netip.Prefix
+		want      string
+	}{
+		{"192.0.2.1:5000", "203.0.113.9", trusted, "192.0.2.1"},  // untrusted peer: XFF ignored
+		{"10.1.1.1:5000", "203.0.113.9", trusted, "203.0.113.9"}, // trusted proxy
+		{"10.1.1.1:5000", "203.0.113.9, 10.2.2.2", trusted, "203.0.113.9"},
+		{"10.1.1.1:5000", "", trusted, "10.1.1.1"},
+		{"10.1.1.1:5000", "garbage", trusted, "10.1.1.1"},
+		{"10.1.1.1:5000", "203.0.113.9", nil, "10.1.1.1"},
+	}
+	for _, tt := range tests {
+		r := &http.Request{RemoteAddr: tt.peer, Header: http.Header{}}
+		if tt.xff != "" {
+			r.Header.Set("X-Forwarded-For", tt.xff)
+		}
+		if got := sourceIP(r, tt.trusted); got != tt.want {
+			t.Errorf("sourceIP(peer %s, XFF %q) = %s; want %s", tt.peer, tt.xff, got, tt.want)
+		}
+	}
 }

@@ -34,6 +34,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -88,9 +89,11 @@ type Config struct {
 	Domains []string
 	// FailClosed refuses requests while the recorder reports itself unhealthy.
 	FailClosed bool
-	Transport  http.RoundTripper
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For names the client (sourceIPAddress).
+	TrustedProxies []netip.Prefix
+	Transport      http.RoundTripper
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // Gateway is an http.Handler proxying S3 requests to the backend.
@@ -565,7 +568,7 @@ func (g *Gateway) buildRecord(r *http.Request, x *exchange, out int64) *opentrai
 		EventSource:        "s3.amazonaws.com",
 		EventName:          op.EventName,
 		AWSRegion:          x.region,
-		SourceIPAddress:    sourceIP(r),
+		SourceIPAddress:    sourceIP(r, g.cfg.TrustedProxies),
 		UserAgent:          truncate(r.UserAgent(), 1024),
 		ErrorCode:          x.errCode,
 		ErrorMessage:       x.errMsg,
@@ -656,10 +659,40 @@ func resources(op Operation, account string) []opentrail.Resource {
 	return []opentrail.Resource{bucket}
 }
 
-func sourceIP(r *http.Request) string {
+// sourceIP is the peer address or, when the peer is a trusted proxy, the right-most address
+// of X-Forwarded-For that is not itself a trusted proxy (as the API server decides).
+func sourceIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(trusted) == 0 || !isTrusted(host) {
+		return host
+	}
+	parts := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := strings.TrimSpace(parts[i])
+		if p == "" {
+			continue
+		}
+		if !isTrusted(p) {
+			if _, err := netip.ParseAddr(p); err == nil {
+				return p
+			}
+			return host
+		}
 	}
 	return host
 }
