@@ -75,6 +75,7 @@ type node struct {
 
 type field struct {
 	name  string
+	hash  uint32   // keyHash(name)
 	child *node    // an object in the pattern
 	leaf  []*value // an array in the pattern: the alternatives
 }
@@ -217,7 +218,7 @@ func compileNode(obj *object, depth int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.fields = append(n.fields, field{name: name, child: c})
+			n.fields = append(n.fields, field{name: name, hash: keyHash(name), child: c})
 		case []any:
 			if len(v) == 0 {
 				return nil, invalid("Empty arrays are not allowed (field %q)", name)
@@ -230,7 +231,7 @@ func compileNode(obj *object, depth int) (*node, error) {
 				}
 				leaf = append(leaf, val)
 			}
-			n.fields = append(n.fields, field{name: name, leaf: leaf})
+			n.fields = append(n.fields, field{name: name, hash: keyHash(name), leaf: leaf})
 		default:
 			return nil, invalid("Match value must be String, number, true, false, or null (field %q is not an array or an object)", name)
 		}
@@ -503,13 +504,20 @@ func foldString(s string) string {
 // ---- JSON decoding that keeps number text and member order (last duplicate wins) ----
 
 type object struct {
-	keys []string
-	vals []any
-	idx  map[string]int // for objects of indexThreshold members or more: key → last position
+	keys   []string
+	vals   []any
+	hashes []uint32 // keyHash of each key, so that a lookup compares strings only on a hit
 }
 
-// indexThreshold is the member count from which an event object gets a lookup map.
-const indexThreshold = 8
+// keyHash is FNV-1a: patterns hash their field names once, events their keys when parsed.
+func keyHash(k string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(k); i++ {
+		h ^= uint32(k[i])
+		h *= 16777619
+	}
+	return h
+}
 
 type member struct {
 	key string
@@ -532,13 +540,17 @@ func (o *object) members() []member {
 	return out
 }
 
-func (o *object) get(k string) (any, bool) {
-	if o.idx != nil {
-		i, ok := o.idx[k]
-		if !ok {
-			return nil, false
+func (o *object) get(k string) (any, bool) { return o.getHash(k, keyHash(k)) }
+
+// getHash returns the last member named k, whose keyHash is h.
+func (o *object) getHash(k string, h uint32) (any, bool) {
+	if o.hashes != nil {
+		for i := len(o.hashes) - 1; i >= 0; i-- {
+			if o.hashes[i] == h && o.keys[i] == k {
+				return o.vals[i], true
+			}
 		}
-		return o.vals[i], true
+		return nil, false
 	}
 	for i := len(o.keys) - 1; i >= 0; i-- {
 		if o.keys[i] == k {
@@ -588,7 +600,7 @@ func matchNode(n *node, o *object) bool {
 		var v any
 		present := false
 		if o != nil {
-			v, present = o.get(f.name)
+			v, present = o.getHash(f.name, f.hash)
 		}
 		if f.child != nil {
 			if !matchChild(f.child, v, present) {

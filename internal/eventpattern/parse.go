@@ -95,11 +95,9 @@ func (p *parser) value(depth int) (any, error) {
 			}
 			return nil, p.errorf("expected ',' or '}'")
 		}
-		if len(o.keys) >= indexThreshold {
-			o.idx = make(map[string]int, len(o.keys))
-			for i, k := range o.keys {
-				o.idx[k] = i
-			}
+		o.hashes = make([]uint32, len(o.keys))
+		for i, k := range o.keys {
+			o.hashes[i] = keyHash(k)
 		}
 		return o, nil
 	case c == '[':
