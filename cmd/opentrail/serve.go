@@ -366,7 +366,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		}
 	}
 
-	jr, err := journal.Open(filepath.Join(cfg.dataDir, "journal"), journal.Options{Logger: log})
+	jr, err := journal.Open(filepath.Join(cfg.dataDir, "journal"), journal.Options{Logger: log, Preallocate: true})
 	if err != nil {
 		return nil, err
 	}

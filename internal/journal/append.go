@@ -156,6 +156,7 @@ func (j *Journal) runWriter() {
 
 		acked := j.process(batch)
 		clear(batch)
+		j.maybePrepare()
 		j.gather(acked, timer)
 	}
 }
@@ -258,7 +259,8 @@ func (j *Journal) prepare(size int) error {
 		}
 		j.log.Info("journal: recovered from write failure", slog.String(logDir, j.dir))
 	}
-	if j.needRoll || (j.off > 0 && j.off+int64(size) > j.segSize) {
+	// A segment that was not preallocated is rolled over as soon as a prepared one is ready.
+	if j.needRoll || (j.off > 0 && j.off+int64(size) > j.segSize) || (j.off > 0 && j.prealloc == 0 && j.ready != nil) {
 		return j.roll()
 	}
 	return nil
@@ -290,7 +292,7 @@ func (j *Journal) commit(group []*request) error {
 	}
 	if err != nil {
 		err = fmt.Errorf("write segment %d: %w", j.activeFirst, err)
-	} else if err = j.active.Sync(); err != nil {
+	} else if err = j.syncActive(); err != nil {
 		err = fmt.Errorf("fsync segment %d: %w", j.activeFirst, err)
 	}
 	if err != nil {
@@ -333,7 +335,7 @@ func (j *Journal) rollback() error {
 		}
 		return fmt.Errorf("roll back to offset %d: %w", j.off, err)
 	}
-	j.broken = nil
+	j.broken, j.prealloc = nil, 0
 	return nil
 }
 
@@ -347,10 +349,19 @@ func (j *Journal) roll() error {
 		return nil
 	}
 	j.needRoll = true
+	// A sealed segment ends with its last record: cut away preallocated zeros first.
+	if err := j.cutPreallocated(); err != nil {
+		return err
+	}
 	path := j.segmentPath(j.next)
-	f, err := j.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, prealloc, err := j.takePrepared(path)
 	if err != nil {
-		return fmt.Errorf("create segment: %w", err)
+		return err
+	}
+	if f == nil {
+		if f, err = j.fs.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
+			return fmt.Errorf("create segment: %w", err)
+		}
 	}
 	if err := syncDir(j.fs, j.dir); err != nil {
 		_ = f.Close() // the sync error is the one to report; the next roll reopens it
@@ -360,7 +371,7 @@ func (j *Journal) roll() error {
 		j.log.Warn("journal: closing sealed segment",
 			slog.String(logSegment, j.segmentPath(j.activeFirst)), slog.String(logErr, err.Error()))
 	}
-	j.active, j.activeFirst, j.off, j.needRoll = f, j.next, 0, false
+	j.active, j.activeFirst, j.off, j.needRoll, j.prealloc = f, j.next, 0, false, prealloc
 	j.mu.Lock()
 	j.segs = append(j.segs, segment{first: j.next})
 	j.mu.Unlock()

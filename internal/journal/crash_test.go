@@ -25,8 +25,11 @@ const (
 )
 
 // crashOptions are the options of the crash test: small segments, so that kills land in
-// rollovers too.
-func crashOptions() journal.Options { return journal.Options{SegmentSize: 128 << 10} }
+// rollovers too, and preallocation, which prepares segments from 32 KiB on, so that kills
+// also land in preparations, early rollovers and preallocated segments.
+func crashOptions() journal.Options {
+	return journal.Options{SegmentSize: 128 << 10, Preallocate: true}
+}
 
 // crashPayload is the payload of record id: the id, filler and a hash of both, so that a
 // damaged record is detected independently of the journal's own checksum.

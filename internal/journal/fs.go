@@ -50,14 +50,20 @@ type Locker interface {
 // OSFS is the operating system's file system.
 type OSFS struct{}
 
-// OpenFile implements FS with os.OpenFile.
+// OpenFile implements FS with os.OpenFile. Its files are Datasyncers.
 func (OSFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	return osFile{f}, nil
 }
+
+// osFile is an open file of OSFS.
+type osFile struct{ *os.File }
+
+// Datasync implements Datasyncer with fdatasync(2) where the platform has it, else with Sync.
+func (f osFile) Datasync() error { return datasync(f.File) }
 
 // Rename implements FS with os.Rename.
 func (OSFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }

@@ -75,6 +75,11 @@ type Options struct {
 	// By default Open reads and checks every record, which takes time proportional to the
 	// size of the journal.
 	SkipVerify bool
+	// Preallocate makes a busy journal write its records into segment files prepared in
+	// advance full of zeros, and commit them with fdatasync where the file system has it, so
+	// that a commit changes no file metadata (see prealloc.go). It costs writing every
+	// segment twice, once as zeros in the background, and up to two segments of disk space.
+	Preallocate bool
 }
 
 // Log attribute keys.
@@ -116,7 +121,8 @@ type Journal struct {
 	lastSeq      uint64        // highest committed sequence number, 0 if none
 	commitCh     chan struct{} // closed and replaced on every commit, and closed by Close
 
-	writerState // owned by the writer goroutine (and by Open and Close)
+	writerState           // owned by the writer goroutine (and by Open and Close)
+	prep        *preparer // prepares the next segment (Options.Preallocate), or nil
 }
 
 // writerState is the state only the writer goroutine touches.
@@ -130,6 +136,10 @@ type writerState struct {
 	broken      error         // a failed write could not be rolled back; retried before the next write
 	needRoll    bool          // a segment rollover was started and must finish before the next write
 	commitTime  time.Duration // how long the last commit's write and fsync took
+	prealloc    int64         // size of the active segment's file when it was preallocated, else 0
+	preparing   bool          // the preparer is preparing the next segment
+	ready       File          // a prepared next segment, or nil
+	prepRetry   time.Time     // no preparation before this time (after a failure)
 }
 
 // Open opens the journal in dir, creating dir and an empty journal if needed, and recovers
@@ -167,6 +177,9 @@ func Open(dir string, opts Options) (*Journal, error) {
 		j.closeFiles()
 		return nil, fmt.Errorf("journal: open %s: %w", dir, err)
 	}
+	if opts.Preallocate {
+		j.prep = newPreparer(j.fs, j.dir, j.segSize)
+	}
 	go j.runWriter()
 	return j, nil
 }
@@ -192,9 +205,15 @@ func (j *Journal) open(skipVerify bool) error {
 	if err := j.removeCursorTemps(); err != nil {
 		return err
 	}
-	firsts, err := listSegments(j.fs, j.dir)
+	firsts, prepared, err := listSegments(j.fs, j.dir)
 	if err != nil {
 		return err
+	}
+	if prepared {
+		// Left by a crash or an earlier run: prepared segments are never reused.
+		if err := j.removePrepared(); err != nil {
+			return err
+		}
 	}
 	if len(firsts) == 0 {
 		return j.createFirstSegment()
@@ -279,6 +298,17 @@ func (j *Journal) recoverLast(first uint64) error {
 		return err
 	}
 	if res.bad != nil {
+		zero, err := zeroTail(f, res.end, size)
+		if err != nil {
+			return err
+		}
+		if zero {
+			// Preallocated space after the last record (Options.Preallocate): nothing was
+			// torn, and the zeros are kept for the next records.
+			res.bad, j.prealloc = nil, size
+		}
+	}
+	if res.bad != nil {
 		// A crash can tear only the commit group that was being written, which is at
 		// most MaxBatchBytes long and starts at or before the damage. A good record
 		// beyond that is acknowledged data after the damage: corruption, not a torn tail.
@@ -294,7 +324,7 @@ func (j *Journal) recoverLast(first uint64) error {
 			slog.String(logSegment, path), slog.Int64(logOffset, res.end),
 			slog.Int64(logBytes, size-res.end), slog.String(logErr, res.bad.Error()))
 	}
-	if size != res.end {
+	if size != res.end && j.prealloc == 0 {
 		if err := f.Truncate(res.end); err != nil {
 			return fmt.Errorf("truncate torn tail: %w", err)
 		}
@@ -390,6 +420,11 @@ func (j *Journal) Close() error {
 		if err := j.rollback(); err != nil {
 			errs = append(errs, fmt.Errorf("journal: close: %w", err))
 		}
+	} else if err := j.cutPreallocated(); err != nil {
+		errs = append(errs, fmt.Errorf("journal: close: %w", err))
+	}
+	if err := j.closePreparer(); err != nil {
+		errs = append(errs, fmt.Errorf("journal: close: %w", err))
 	}
 	errs = append(errs, j.closeFiles())
 	j.mu.Lock()

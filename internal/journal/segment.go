@@ -41,20 +41,21 @@ func parseSegmentName(name string) (uint64, bool) {
 	return first, true
 }
 
-// listSegments returns the first sequence numbers of the segments in dir, ascending.
-func listSegments(fsys FS, dir string) ([]uint64, error) {
+// listSegments returns the first sequence numbers of the segments in dir, ascending, and
+// whether dir holds a prepared segment (preparedName).
+func listSegments(fsys FS, dir string) (firsts []uint64, prepared bool, err error) {
 	entries, err := fsys.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", dir, err)
+		return nil, false, fmt.Errorf("list %s: %w", dir, err)
 	}
-	var firsts []uint64
 	for _, e := range entries {
 		if first, ok := parseSegmentName(e.Name()); ok && e.Type().IsRegular() {
 			firsts = append(firsts, first)
 		}
+		prepared = prepared || e.Name() == preparedName
 	}
 	slices.Sort(firsts)
-	return firsts, nil
+	return firsts, prepared, nil
 }
 
 // segmentPath is the path of a segment of the journal.

@@ -31,7 +31,7 @@ const (
 	OpMkdir                  // FS.MkdirAll
 	OpRead                   // File.ReadAt
 	OpWrite                  // File.WriteAt
-	OpSync                   // File.Sync (of a file or a directory)
+	OpSync                   // File.Sync (of a file or a directory) and File.Datasync
 	OpTruncate               // File.Truncate
 	OpStat                   // File.Stat
 	OpClose                  // File.Close
@@ -255,6 +255,18 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 func (f *File) Sync() error {
 	if err := f.fs.check(OpSync, f.path); err != nil {
 		return err
+	}
+	return f.file.Sync()
+}
+
+// Datasync implements journal.Datasyncer: it fails as Sync does (OpSync), and runs the
+// wrapped file's Datasync, or its Sync if it has none.
+func (f *File) Datasync() error {
+	if err := f.fs.check(OpSync, f.path); err != nil {
+		return err
+	}
+	if ds, ok := f.file.(journal.Datasyncer); ok {
+		return ds.Datasync()
 	}
 	return f.file.Sync()
 }
