@@ -366,6 +366,13 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 		return
 	}
 	out.Host = g.cfg.Backend.Host
+	if x.op.VirtualHosted {
+		// The backend is addressed by its own host name: path-style from here on.
+		out.URL.Path = "/" + x.op.Bucket + pr.In.URL.Path
+		if pr.In.URL.RawPath != "" {
+			out.URL.RawPath = "/" + url.PathEscape(x.op.Bucket) + pr.In.URL.RawPath
+		}
+	}
 	out.Header.Del("Authorization")
 	out.Header.Del("X-Amz-Security-Token")
 	out.Header.Del("X-Amz-Date")

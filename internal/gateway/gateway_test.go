@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -153,7 +154,7 @@ func startEnv(t *testing.T, mode Mode) *env {
 			ARN: "arn:aws:iam::" + account + ":user/bob", PrincipalID: "AIDABOB", UserName: "bob", AccessKeyID: denyKey}},
 	}
 	g, err := New(Config{Backend: bu, Mode: mode, BackendAccessKeyID: backendKey, BackendSecretAccessKey: backendSecret,
-		Keys: ks, Authorizer: authz{}, Recorder: rec, AccountID: account, FailClosed: true})
+		Keys: ks, Authorizer: authz{}, Recorder: rec, AccountID: account, FailClosed: true, Domains: []string{"s3.local.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,5 +406,35 @@ func TestFrontDoorSignedChunks(t *testing.T) {
 		if len(recs) != 1 || recs[0].EventName != "PutObject" || recs[0].ErrorCode != "" {
 			t.Fatalf("signed chunks records: %+v", recs)
 		}
+	}
+}
+
+func TestFrontDoorVirtualHosted(t *testing.T) {
+	e := startEnv(t, FrontDoor)
+	gwAddr := strings.TrimPrefix(e.gw.URL, "http://")
+	_, port, _ := net.SplitHostPort(gwAddr)
+	// Every host name dials the gateway, as DNS would with a wildcard record.
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, gwAddr)
+	}}}
+	c := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String("http://s3.local.test:" + port), HTTPClient: hc,
+		Credentials: credentials.NewStaticCredentialsProvider(userKey, userSecret, ""), RetryMaxAttempts: 1,
+	})
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("vbkt"), Key: aws.String("a b/c.txt"), Body: strings.NewReader("virtual")}); err != nil {
+		t.Fatalf("PutObject virtual-hosted: %v", err)
+	}
+	e.backend.mu.Lock()
+	got, ok := e.backend.objects["/vbkt/a b/c.txt"]
+	e.backend.mu.Unlock()
+	if !ok || string(got) != "virtual" {
+		t.Fatalf("backend objects %v", e.backend.objects)
+	}
+	recs := e.rec.take()
+	var rp map[string]string
+	_ = json.Unmarshal(recs[0].RequestParameters, &rp)
+	if len(recs) != 1 || recs[0].EventName != "PutObject" || rp["bucketName"] != "vbkt" || rp["key"] != "a b/c.txt" || rp["Host"] != "vbkt.s3.local.test:"+port {
+		t.Fatalf("virtual-hosted record: %s %s", recs[0].EventName, recs[0].RequestParameters)
 	}
 }
