@@ -331,7 +331,7 @@ func TestFailClosed(t *testing.T) {
 }
 
 // signedChunks encodes body as aws-chunked with chunk signatures chained from seed.
-func signedChunks(t *testing.T, body []byte, chunk int, key [32]byte, amzDate, scope, seed string) []byte {
+func signedChunks(t testing.TB, body []byte, chunk int, key [32]byte, amzDate, scope, seed string) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	prev := seed
