@@ -9,12 +9,13 @@ import (
 	"github.com/opentrail/opentrail/internal/journal"
 	"github.com/opentrail/opentrail/internal/kv"
 	"github.com/opentrail/opentrail/internal/logs"
+	"github.com/opentrail/opentrail/internal/secret"
 )
 
 // startEvents opens the EventBridge service and runs its journal consumer (every record onto
 // its account's default bus, then to the targets of matching rules) until the app closes.
-func (a *app) startEvents(ctx context.Context, store *kv.Store, topics events.Topics, logsSvc *logs.Service, jr *journal.Journal, now func() time.Time, log *slog.Logger) (*events.Service, error) {
-	svc, err := events.New(events.Options{Store: store, Topics: topics, LogGroups: eventLogSink{logsSvc}, Now: now, Logger: log})
+func (a *app) startEvents(ctx context.Context, store *kv.Store, box *secret.Box, topics events.Topics, logsSvc *logs.Service, jr *journal.Journal, now func() time.Time, log *slog.Logger) (*events.Service, error) {
+	svc, err := events.New(events.Options{Store: store, Box: box, Topics: topics, LogGroups: eventLogSink{logsSvc}, Now: now, Logger: log})
 	if err != nil {
 		return nil, err
 	}

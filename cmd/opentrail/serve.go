@@ -449,7 +449,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 		return nil, err
 	}
 	a.startConsumers(ctx, jr, hist, dl, fwd)
-	eventsSvc, err := a.startEvents(ctx, store, topics, logsSvc, jr, now, log)
+	eventsSvc, err := a.startEvents(ctx, store, box, topics, logsSvc, jr, now, log)
 	if err != nil {
 		return nil, err
 	}

@@ -30,12 +30,15 @@ const (
 )
 
 // Cursor is the sequence number of the last journal record routed; reading resumes after it.
-func (s *Service) Cursor() uint64 {
+func (s *Service) Cursor() uint64 { return s.cursor.Load() }
+
+func (s *Service) loadCursor() error {
 	var c uint64
 	if err := s.store.Get(keyCursor, &c); err != nil && !errors.Is(err, kv.ErrNotFound) {
-		s.log.Error("events: read cursor", "err", err)
+		return internal("read cursor", err)
 	}
-	return c
+	s.cursor.Store(c)
+	return nil
 }
 
 // Run routes journal records to rules until ctx ends (then it returns nil) or the journal or
@@ -119,6 +122,7 @@ func (s *Service) route(batch []readahead.Item) error {
 		return internal("commit", err)
 	}
 	s.q.add(items...)
+	s.cursor.Store(batch[len(batch)-1].Seq)
 	return nil
 }
 

@@ -94,7 +94,7 @@ func (s *Service) createConnection(ctx context.Context, c *server.Call, in *crea
 	if s.conns[ref] != nil {
 		return nil, errorf(CodeResourceAlreadyExists, "Connection %s already exists.", in.Name)
 	}
-	if err := s.store.Put(connKey(ref), conn); err != nil {
+	if err := s.store.Put(connKey(ref), s.stored(conn)); err != nil {
 		return nil, internal("put connection", err)
 	}
 	s.conns[ref] = conn

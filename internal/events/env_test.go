@@ -22,6 +22,7 @@ import (
 
 	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/kv"
+	"github.com/opentrail/opentrail/internal/secret"
 	"github.com/opentrail/opentrail/internal/server"
 )
 
@@ -133,7 +134,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: store, topics: &fakeTopics{}, logs: &fakeLogs{}, src: &chanSource{ch: make(chan []byte, 100)}}
-	e.svc, err = New(Options{Store: store, Topics: e.topics, LogGroups: e.logs, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
+	box, err := secret.New([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc, err = New(Options{Store: store, Box: box, Topics: e.topics, LogGroups: e.logs, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,6 +304,12 @@ func TestDeliveryTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = e.store.Scan(storePrefix, func(k string, v []byte) error {
+		if strings.Contains(string(v), "s3cret") {
+			t.Errorf("connection secret stored in the clear under %s", k)
+		}
+		return nil
+	})
 	dc, err := c.DescribeConnection(ctx, &eventbridge.DescribeConnectionInput{Name: aws.String("hook")})
 	if err != nil || strings.Contains(jsonOf(dc), "s3cret") {
 		t.Fatalf("DescribeConnection = %s, %v", jsonOf(dc), err)

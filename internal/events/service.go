@@ -28,11 +28,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opentrail/opentrail/internal/awsproto"
 	"github.com/opentrail/opentrail/internal/eventpattern"
 	"github.com/opentrail/opentrail/internal/kv"
+	"github.com/opentrail/opentrail/internal/secret"
 	"github.com/opentrail/opentrail/internal/server"
 )
 
@@ -67,7 +69,9 @@ type LogGroups interface {
 
 // Options configure a Service.
 type Options struct {
-	Store     *kv.Store // required
+	Store *kv.Store // required
+	// Box seals connection secrets (API keys, passwords) in the store; nil stores them plain.
+	Box       *secret.Box
 	Topics    Topics    // SNS targets; nil makes them fail (and retry)
 	LogGroups LogGroups // CloudWatch Logs targets; nil makes them fail (and retry)
 	// HTTPClient makes API destination calls (default: a client with a 5 s timeout, as AWS's
@@ -93,7 +97,8 @@ type Service struct {
 	conns map[resRef]*connection
 	dests map[resRef]*apiDestination
 
-	q *queue
+	q      *queue
+	cursor atomic.Uint64 // the last journal record routed
 }
 
 // New loads the service's state from the store.
@@ -124,6 +129,9 @@ func New(opts Options) (*Service, error) {
 		buses: map[busRef]*bus{}, conns: map[resRef]*connection{}, dests: map[resRef]*apiDestination{},
 	}
 	if err := s.load(); err != nil {
+		return nil, err
+	}
+	if err := s.loadCursor(); err != nil {
 		return nil, err
 	}
 	q, err := newQueue(s)

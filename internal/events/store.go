@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -135,8 +136,11 @@ type connection struct {
 	Username          string            `json:"username,omitempty"`
 	Password          string            `json:"password,omitempty"`
 	Headers           map[string]string `json:"headers,omitempty"`
-	Query             map[string]string `json:"query,omitempty"`
-	Created           time.Time         `json:"created"`
+	// Sealed holds APIKeyValue or Password sealed with the server's key (Options.Box); the
+	// plain fields are then empty in the store.
+	Sealed  []byte            `json:"sealed,omitempty"`
+	Query   map[string]string `json:"query,omitempty"`
+	Created time.Time         `json:"created"`
 }
 
 func (c *connection) arn() string {
@@ -207,6 +211,21 @@ func (s *Service) load() error {
 			if err := json.Unmarshal(value, c); err != nil {
 				return internal("decode "+key, err)
 			}
+			if len(c.Sealed) > 0 {
+				if s.opts.Box == nil {
+					return internal("open "+key, errors.New("connection secret is sealed but no key is configured"))
+				}
+				plain, err := s.opts.Box.Open(c.Sealed)
+				if err != nil {
+					return internal("open "+key, err)
+				}
+				if c.AuthorizationType == "BASIC" {
+					c.Password = plain
+				} else {
+					c.APIKeyValue = plain
+				}
+				c.Sealed = nil
+			}
 			s.conns[resRef{acct, region, name}] = c
 		case "dest":
 			d := &apiDestination{}
@@ -221,4 +240,19 @@ func (s *Service) load() error {
 		return internal("load", err)
 	}
 	return nil
+}
+
+// stored is the connection as written to the store: its secret sealed when a Box is set.
+func (s *Service) stored(c *connection) *connection {
+	if s.opts.Box == nil {
+		return c
+	}
+	cp := *c
+	plain := cp.APIKeyValue
+	if cp.AuthorizationType == "BASIC" {
+		plain = cp.Password
+	}
+	cp.Sealed = s.opts.Box.Seal(plain)
+	cp.APIKeyValue, cp.Password = "", ""
+	return &cp
 }
