@@ -310,10 +310,14 @@ func (g *Gateway) prepareFrontDoor(r *http.Request, sr *sigv4.Request, x *exchan
 	case isHex64(ph):
 		x.payload = ph
 		r.Body = newHashingReader(r.Body, ph)
-	case ph == streamingSigned:
+	case ph == streamingSigned || ph == streamingSignedTrailer:
 		body, err := newChunkReader(r.Body, sr, g.keys, x.secret)
 		if err != nil {
 			return err
+		}
+		if ph == streamingSignedTrailer {
+			body.(*chunkReader).trailer = true
+			r.Header.Del("X-Amz-Trailer")
 		}
 		r.Body = body
 		if dl := r.Header.Get("X-Amz-Decoded-Content-Length"); dl != "" {
@@ -337,6 +341,7 @@ func (g *Gateway) prepareFrontDoor(r *http.Request, sr *sigv4.Request, x *exchan
 
 const (
 	streamingSigned          = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	streamingSignedTrailer   = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 	streamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
 )
 

@@ -438,3 +438,67 @@ func TestFrontDoorVirtualHosted(t *testing.T) {
 		t.Fatalf("virtual-hosted record: %s %s", recs[0].EventName, recs[0].RequestParameters)
 	}
 }
+
+// withTrailer turns signedChunks output into the -TRAILER form: trailing headers and their
+// signature, chained from the final chunk's, after the zero-size chunk.
+func withTrailer(enc []byte, key [32]byte, amzDate, scope string, tamper bool) []byte {
+	enc = enc[:len(enc)-2] // the empty line that ends a body without trailer
+	i := bytes.LastIndex(enc, []byte("chunk-signature="))
+	prev := string(enc[i+len("chunk-signature=") : i+len("chunk-signature=")+64])
+	trailer := "x-amz-checksum-crc32:AAAAAA==\n"
+	sum := sha256.Sum256([]byte(trailer))
+	m := hmac.New(sha256.New, key[:])
+	m.Write([]byte("AWS4-HMAC-SHA256-TRAILER\n" + amzDate + "\n" + scope + "\n" + prev + "\n" + hex.EncodeToString(sum[:])))
+	sig := hex.EncodeToString(m.Sum(nil))
+	if tamper {
+		trailer = "x-amz-checksum-crc32:BBBBBB==\n"
+	}
+	return append(enc, []byte(strings.TrimSuffix(trailer, "\n")+"\r\nx-amz-trailer-signature:"+sig+"\r\n\r\n")...)
+}
+
+func TestFrontDoorSignedChunksTrailer(t *testing.T) {
+	e := startEnv(t, FrontDoor)
+	body := bytes.Repeat([]byte("trailer "), 10000)
+	for _, tamper := range []bool{true, false} {
+		now := time.Now().UTC()
+		req, _ := http.NewRequest(http.MethodPut, e.gw.URL+"/bkt/trailer", nil)
+		req.Header.Set("Content-Encoding", "aws-chunked")
+		req.Header.Set("X-Amz-Decoded-Content-Length", fmt.Sprint(len(body)))
+		req.Header.Set("X-Amz-Trailer", "x-amz-checksum-crc32")
+		req.Header.Set("X-Amz-Content-Sha256", streamingSignedTrailer)
+		if err := backendSigner.SignHTTP(context.Background(), aws.Credentials{AccessKeyID: userKey, SecretAccessKey: userSecret},
+			req, streamingSignedTrailer, "s3", "us-east-1", now); err != nil {
+			t.Fatal(err)
+		}
+		seed := req.Header.Get("Authorization")
+		seed = seed[strings.LastIndex(seed, "Signature=")+len("Signature="):]
+		cred := sigv4.Credential{AccessKeyID: userKey, Date: now.Format("20060102"), Region: "us-east-1", Service: "s3"}
+		key := sigv4.NewKeyCache(1).SigningKey(userSecret, cred)
+		amz := now.Format("20060102T150405Z")
+		enc := withTrailer(signedChunks(t, body, 32<<10, key, amz, cred.Scope(), seed), key, amz, cred.Scope(), tamper)
+		req.Body = io.NopCloser(bytes.NewReader(enc))
+		req.ContentLength = int64(len(enc))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		recs := e.rec.take()
+		if tamper {
+			e.backend.mu.Lock()
+			_, stored := e.backend.objects["/bkt/trailer"]
+			e.backend.mu.Unlock()
+			if stored || resp.StatusCode == http.StatusOK || len(recs) != 1 || recs[0].ErrorCode != "SignatureDoesNotMatch" {
+				t.Fatalf("tampered trailer: status %d, records %+v", resp.StatusCode, recs)
+			}
+			continue
+		}
+		e.backend.mu.Lock()
+		stored := e.backend.objects["/bkt/trailer"]
+		e.backend.mu.Unlock()
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(stored, body) {
+			t.Fatalf("trailer upload: status %d %s, stored %d bytes; want %d", resp.StatusCode, msg, len(stored), len(body))
+		}
+	}
+}

@@ -152,6 +152,7 @@ type chunkReader struct {
 	h       hash.Hash
 	want    string
 	done    bool
+	trailer bool // trailing headers follow the last chunk
 	err     error
 }
 
@@ -188,9 +189,10 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	// The last byte of a chunk is released only once the chunk's signature checks out, so
-	// that the backend (signed UNSIGNED-PAYLOAD, with the decoded Content-Length) never
-	// receives a complete body with a forged chunk in it.
+	// The last byte of a chunk is released only once the chunk's signature checks out (and,
+	// for the last data chunk, the final chunk's and the trailer's), so that the backend
+	// (signed UNSIGNED-PAYLOAD, with the decoded Content-Length) never receives a complete
+	// body with a forged chunk in it.
 	if c.left == 1 {
 		b, err := c.br.ReadByte()
 		if err != nil {
@@ -200,6 +202,12 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 		c.h.Write([]byte{b})
 		c.left = 0
 		if err := c.finishChunk(); err != nil {
+			c.err = err
+			return 0, err
+		}
+		// Read the next chunk's header too: when it is the last (zero-size) chunk, its
+		// signature and the trailer's are checked before the body can complete.
+		if err := c.header(); err != nil {
 			c.err = err
 			return 0, err
 		}
@@ -241,7 +249,13 @@ func (c *chunkReader) header() error {
 	c.h.Reset()
 	if n == 0 {
 		c.done = true
-		return c.check()
+		if err := c.check(); err != nil {
+			return err
+		}
+		if c.trailer {
+			return c.readTrailer()
+		}
+		return nil
 	}
 	return nil
 }
@@ -263,6 +277,47 @@ func (c *chunkReader) check() error {
 		return errChunkSignature
 	}
 	c.prevSig = got
+	return nil
+}
+
+// readTrailer reads the trailing headers after the last chunk
+// (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER): "name:value" lines, then
+// "x-amz-trailer-signature:<sig>", then an empty line. The signature, chained from the last
+// chunk's, covers the headers as "name:value\n" each. The headers (checksums) are not passed
+// on: the backend gets the decoded body, whose chunks were each verified.
+func (c *chunkReader) readTrailer() error {
+	var canon strings.Builder
+	sig := ""
+	for i := 0; ; i++ {
+		if i > 64 {
+			return errChunkSignature
+		}
+		line, err := c.br.ReadString('\n')
+		if err != nil && line == "" {
+			break // the final CRLF may be absent
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			break
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return errChunkSignature
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "x-amz-trailer-signature" {
+			sig = strings.TrimSpace(value)
+			continue
+		}
+		canon.WriteString(name + ":" + strings.TrimSpace(value) + "\n")
+	}
+	sum := sha256.Sum256([]byte(canon.String()))
+	sts := "AWS4-HMAC-SHA256-TRAILER\n" + c.amzDate + "\n" + c.scope + "\n" + c.prevSig + "\n" + hex.EncodeToString(sum[:])
+	m := hmac.New(sha256.New, c.key[:])
+	m.Write([]byte(sts))
+	if !hmac.Equal([]byte(hex.EncodeToString(m.Sum(nil))), []byte(strings.ToLower(sig))) {
+		return errChunkSignature
+	}
 	return nil
 }
 
