@@ -162,20 +162,21 @@ func (bufferPool) Put(b []byte) { buffers.Put(&b) }
 
 // exchange is what the gateway learns of one request as it passes through.
 type exchange struct {
-	op        Operation
-	start     time.Time
-	reqID     string // ours; the backend's x-amz-request-id replaces it when present
-	hostID    string
-	region    string
-	accessKey string
-	authMeth  string // AuthHeader, QueryString or "" (anonymous)
-	caller    *opentrail.Caller
-	secret    string // front-door: the caller's secret, for chunk signatures
-	payload   string // front-door: the payload hash to sign with
-	status    int
-	errCode   string
-	errMsg    string
-	in        *countingReader
+	op         Operation
+	start      time.Time
+	reqID      string // ours; the backend's x-amz-request-id replaces it when present
+	hostID     string
+	region     string
+	accessKey  string
+	authMeth   string // AuthHeader, QueryString or "" (anonymous)
+	sigVersion string // SigV4, SigV2, SigV4A or ""
+	caller     *opentrail.Caller
+	secret     string // front-door: the caller's secret, for chunk signatures
+	payload    string // front-door: the payload hash to sign with
+	status     int
+	errCode    string
+	errMsg     string
+	in         *countingReader
 }
 
 type ctxKey struct{}
@@ -187,7 +188,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cw := &countingWriter{ResponseWriter: w}
 
 	sr, perr := sigv4.Parse(r)
+	if perr != nil {
+		// Not SigV4 (SigV2, SigV4A, malformed): still say which key signed, when one is named.
+		x.accessKey, x.authMeth, x.sigVersion = otherSignature(r)
+		if c, ok := g.cfg.Keys.LookupKey(x.accessKey); ok && x.accessKey != "" {
+			x.caller = &c.Caller
+		}
+	}
 	if perr == nil {
+		x.sigVersion = "SigV4"
 		x.accessKey = sr.Credential.AccessKeyID
 		if sr.Credential.Region != "" {
 			x.region = sr.Credential.Region
@@ -602,9 +611,7 @@ func (g *Gateway) buildRecord(r *http.Request, x *exchange, out int64) *opentrai
 	if x.in != nil {
 		ad.BytesTransferredIn = x.in.n.Load()
 	}
-	if x.authMeth != "" {
-		ad.SignatureVersion = "SigV4"
-	}
+	ad.SignatureVersion = x.sigVersion
 	if r.TLS != nil {
 		ad.CipherSuite = tlsCipher(r)
 		e.TLSDetails = &opentrail.TLSDetails{TLSVersion: tlsVersion(r), CipherSuite: ad.CipherSuite, ClientProvidedHostHeader: r.Host}
@@ -624,6 +631,31 @@ func identity(x *exchange, account string) *opentrail.UserIdentity {
 		return &opentrail.UserIdentity{Type: opentrail.IdentityUnknown, AccessKeyID: x.accessKey}
 	}
 	return &opentrail.UserIdentity{Type: "AWSAccount", AccountID: "anonymous"}
+}
+
+// otherSignature reads the access key ID of a request signed otherwise than with SigV4:
+// SigV2 ("AWS AKID:sig" or the AWSAccessKeyId query parameter) or SigV4A (Credential=AKID/…).
+func otherSignature(r *http.Request) (key, method, version string) {
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	switch {
+	case strings.HasPrefix(auth, "AWS "):
+		key, _, _ = strings.Cut(strings.TrimPrefix(auth, "AWS "), ":")
+		return strings.TrimSpace(key), "AuthHeader", "SigV2"
+	case strings.HasPrefix(auth, "AWS4-ECDSA-P256-SHA256"):
+		if _, rest, ok := strings.Cut(auth, "Credential="); ok {
+			key, _, _ = strings.Cut(rest, "/")
+		}
+		return key, "AuthHeader", "SigV4A"
+	}
+	q := r.URL.Query()
+	if k := q.Get("AWSAccessKeyId"); k != "" {
+		return k, "QueryString", "SigV2"
+	}
+	if q.Get("X-Amz-Algorithm") == "AWS4-ECDSA-P256-SHA256" {
+		key, _, _ = strings.Cut(q.Get("X-Amz-Credential"), "/")
+		return key, "QueryString", "SigV4A"
+	}
+	return "", "", ""
 }
 
 // requestParameters are bucketName, Host, key and the query parameters (other than the

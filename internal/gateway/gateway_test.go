@@ -502,3 +502,32 @@ func TestFrontDoorSignedChunksTrailer(t *testing.T) {
 		}
 	}
 }
+
+func TestPassThroughOtherSignatures(t *testing.T) {
+	e := startEnv(t, PassThrough)
+	for _, tt := range []struct {
+		auth, query, key, method, version, typ string
+	}{
+		{"AWS " + userKey + ":c2lnbmF0dXJl", "", userKey, "AuthHeader", "SigV2", opentrail.IdentityIAMUser},
+		{"", "?AWSAccessKeyId=AKIAOTHER0000000001&Expires=1&Signature=x", "AKIAOTHER0000000001", "QueryString", "SigV2", "Unknown"},
+		{"AWS4-ECDSA-P256-SHA256 Credential=" + userKey + "/20260101/s3/aws4_request, SignedHeaders=host, Signature=00", "", userKey, "AuthHeader", "SigV4A", opentrail.IdentityIAMUser},
+		{"", "", "", "", "", "AWSAccount"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.gw.URL+"/bkt/k"+tt.query, nil)
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		recs := e.rec.take()
+		var ad additionalData
+		_ = json.Unmarshal(recs[0].AdditionalEventData, &ad)
+		if recs[0].UserIdentity.Type != tt.typ || recs[0].UserIdentity.AccessKeyID != tt.key && tt.typ != opentrail.IdentityIAMUser ||
+			ad.AuthenticationMethod != tt.method || ad.SignatureVersion != tt.version {
+			t.Errorf("%q %q: identity %+v, %s", tt.auth, tt.query, recs[0].UserIdentity, recs[0].AdditionalEventData)
+		}
+	}
+}
