@@ -226,8 +226,10 @@ func TestRulesCRUD(t *testing.T) {
 	pt, err := c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r1"), Targets: []types.Target{
 		{Id: aws.String("t1"), Arn: aws.String("arn:aws:sns:us-east-1:" + acctA + ":topic")},
 		{Id: aws.String("t2"), Arn: aws.String("arn:aws:lambda:us-east-1:" + acctA + ":function:f")},
+		{Id: aws.String("t3"), Arn: aws.String("arn:aws:sns:us-east-1:" + acctB + ":their-topic")},
+		{Id: aws.String("t4"), Arn: aws.String("arn:aws:events:us-east-1:" + acctA + ":event-bus/default")},
 	}})
-	if err != nil || pt.FailedEntryCount != 1 || *pt.FailedEntries[0].TargetId != "t2" {
+	if err != nil || pt.FailedEntryCount != 3 || *pt.FailedEntries[0].TargetId != "t2" || *pt.FailedEntries[1].TargetId != "t3" {
 		t.Fatalf("PutTargets = %+v, %v", pt, err)
 	}
 	_, err = c.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String("r1")})

@@ -479,7 +479,7 @@ func (s *Service) putTargets(ctx context.Context, c *server.Call, in *putTargets
 	out := &putTargetsOutput{FailedEntries: []failedEntry{}}
 	nr := r.clone()
 	for _, t := range targets {
-		if msg := s.checkTargetLocked(c, &t); msg != "" {
+		if msg := s.checkTargetLocked(c, b.Name, &t); msg != "" {
 			out.FailedEntries = append(out.FailedEntries, failedEntry{TargetId: t.Id, ErrorCode: CodeValidation, ErrorMessage: msg})
 			continue
 		}
@@ -506,7 +506,7 @@ func (s *Service) putTargets(ctx context.Context, c *server.Call, in *putTargets
 }
 
 // checkTargetLocked says why a target cannot be delivered to, or "".
-func (s *Service) checkTargetLocked(c *server.Call, t *Target) string {
+func (s *Service) checkTargetLocked(c *server.Call, bus string, t *Target) string {
 	if t.InputTransformer != nil {
 		if t.InputTransformer.InputTemplate == "" {
 			return "InputTemplate is required in InputTransformer."
@@ -526,8 +526,17 @@ func (s *Service) checkTargetLocked(c *server.Call, t *Target) string {
 		if arn == "" {
 			continue
 		}
-		if kind := targetKind(arn); kind == "" {
+		kind := targetKind(arn)
+		if kind == "" {
 			return "Target " + arn + " is not supported by this server: targets are SNS topics, CloudWatch Logs log groups, API destinations and event buses."
+		}
+		// Deliveries are made by the server itself, with no resource policy to consult, so a
+		// rule may only target its own account's resources.
+		if parts := strings.SplitN(arn, ":", 6); parts[4] != c.Account() {
+			return "Target " + arn + " is in another account; this server delivers only to resources of the rule's account."
+		}
+		if kind == "event-bus" && arn == busARN(c.Region, c.Account(), bus) {
+			return "A rule cannot target the event bus it is on."
 		}
 	}
 	return ""

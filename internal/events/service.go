@@ -99,6 +99,9 @@ type Service struct {
 
 	q      *queue
 	cursor atomic.Uint64 // the last journal record routed
+
+	paceMu   sync.Mutex
+	paceNext map[string]time.Time // API destination ARN → earliest time of its next call
 }
 
 // New loads the service's state from the store.

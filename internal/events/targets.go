@@ -111,6 +111,9 @@ func (s *Service) callAPIDestination(ctx context.Context, d *delivery, parts []s
 	if conn == nil {
 		return fmt.Errorf("%w: connection %s does not exist", errPermanent, dest.ConnectionArn)
 	}
+	if err := s.pace(ctx, dest); err != nil {
+		return err
+	}
 	endpoint := dest.Endpoint
 	hp := d.Target.HttpParameters
 	if hp != nil {
@@ -350,4 +353,33 @@ func writeValue(out *strings.Builder, v any, found, inString bool) {
 	}
 	q, _ := json.Marshal(string(bytes.TrimSpace(b)))
 	out.Write(q[1 : len(q)-1])
+}
+
+// pace spaces the calls to an API destination by its InvocationRateLimitPerSecond.
+func (s *Service) pace(ctx context.Context, d *apiDestination) error {
+	if d.RateLimit <= 0 {
+		return nil
+	}
+	interval := time.Second / time.Duration(d.RateLimit)
+	s.paceMu.Lock()
+	now := time.Now()
+	at := s.paceNext[d.arn()]
+	if at.Before(now) {
+		at = now
+	}
+	if s.paceNext == nil {
+		s.paceNext = map[string]time.Time{}
+	}
+	s.paceNext[d.arn()] = at.Add(interval)
+	s.paceMu.Unlock()
+	if wait := time.Until(at); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
