@@ -321,6 +321,18 @@ func runGatewayScenario(t *testing.T, e *gatewayEnv) {
 			t.Errorf("no record %+v among the data trail's", w)
 		}
 	}
+	for _, r := range recs {
+		if r.EventName != "CreateMultipartUpload" {
+			continue
+		}
+		var re struct {
+			UploadID string `json:"uploadId"`
+			Key      string `json:"key"`
+		}
+		if err := json.Unmarshal(r.ResponseElements, &re); err != nil || re.UploadID != aws.ToString(mp.UploadId) || re.Key != "multi.bin" {
+			t.Errorf("CreateMultipartUpload responseElements %s; want uploadId %s", r.ResponseElements, aws.ToString(mp.UploadId))
+		}
+	}
 	if t.Failed() {
 		for _, r := range recs {
 			t.Logf("%s %s %s %s", r.EventName, r.ErrorCode, r.RequestParameters, r.AdditionalEventData)

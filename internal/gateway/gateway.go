@@ -174,6 +174,7 @@ type exchange struct {
 	secret     string // front-door: the caller's secret, for chunk signatures
 	payload    string // front-door: the payload hash to sign with
 	status     int
+	response   json.RawMessage // responseElements; nil is null
 	errCode    string
 	errMsg     string
 	in         *countingReader
@@ -429,6 +430,9 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 	}
 	x.hostID = resp.Header.Get("X-Amz-Id-2")
 	if resp.StatusCode < 300 || resp.StatusCode == http.StatusNotModified {
+		if !x.op.ReadOnly && resp.StatusCode < 300 {
+			x.response = responseElements(resp, x.op)
+		}
 		return nil
 	}
 	x.errCode, x.errMsg = statusCode(resp.StatusCode, x.op), ""
@@ -446,6 +450,40 @@ func (g *Gateway) modifyResponse(resp *http.Response) error {
 	}
 	resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), tail), rest}
 	return nil
+}
+
+// responseElements are what S3 records of a successful write's response: the encryption,
+// version and expiration headers, and, for CreateMultipartUpload, the upload ID from its small
+// XML body (read and put back).
+func responseElements(resp *http.Response, op Operation) json.RawMessage {
+	m := map[string]string{}
+	for _, h := range []string{"x-amz-server-side-encryption", "x-amz-version-id", "x-amz-expiration",
+		"x-amz-server-side-encryption-aws-kms-key-id", "x-amz-server-side-encryption-bucket-key-enabled"} {
+		if v := resp.Header.Get(h); v != "" {
+			m[h] = v
+		}
+	}
+	if op.EventName == "CreateMultipartUpload" && resp.Body != nil && resp.Body != http.NoBody && resp.ContentLength <= maxErrorBody {
+		buf, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody+1))
+		var r struct {
+			Bucket   string `xml:"Bucket"`
+			Key      string `xml:"Key"`
+			UploadID string `xml:"UploadId"`
+		}
+		if xml.Unmarshal(buf, &r) == nil && r.UploadID != "" {
+			m["bucket"], m["key"], m["uploadId"] = r.Bucket, r.Key, r.UploadID
+		}
+		var tail io.Reader = resp.Body
+		if err != nil {
+			tail = &errReader{err}
+		}
+		resp.Body = readCloser{io.MultiReader(bytes.NewReader(buf), tail), resp.Body}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(m)
+	return b
 }
 
 type errReader struct{ err error }
@@ -594,7 +632,7 @@ func (g *Gateway) buildRecord(r *http.Request, x *exchange, out int64) *opentrai
 		ErrorCode:          x.errCode,
 		ErrorMessage:       x.errMsg,
 		RequestParameters:  requestParameters(r, op),
-		ResponseElements:   json.RawMessage("null"),
+		ResponseElements:   x.response,
 		RequestID:          x.reqID,
 		EventID:            uuid.NewString(),
 		ReadOnly:           op.ReadOnly,
@@ -606,6 +644,9 @@ func (g *Gateway) buildRecord(r *http.Request, x *exchange, out int64) *opentrai
 	}
 	if op.Data {
 		e.EventCategory = opentrail.CategoryData
+	}
+	if e.ResponseElements == nil || x.errCode != "" {
+		e.ResponseElements = json.RawMessage("null")
 	}
 	ad := additionalData{BytesTransferredOut: out, AuthenticationMethod: x.authMeth, XAmzID2: x.hostID}
 	if x.in != nil {
