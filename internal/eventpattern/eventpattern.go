@@ -233,7 +233,7 @@ func compileNode(obj *object, depth int) (*node, error) {
 			}
 			n.fields = append(n.fields, field{name: name, hash: keyHash(name), leaf: leaf})
 		default:
-			return nil, invalid("Match value must be String, number, true, false, or null (field %q is not an array or an object)", name)
+			return nil, invalid("%q must be an object or an array", name)
 		}
 	}
 	return n, nil
