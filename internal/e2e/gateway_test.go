@@ -377,7 +377,6 @@ func TestGatewayFrontDoorTLS(t *testing.T) {
 		testserver.WithArgs("--gateway-listen", gw, "--gateway-backend", vgw.URL, "--gateway-mode", "front-door",
 			"--gateway-backend-access-key-id", vgw.AccessKeyID),
 		testserver.WithEnv("OPENTRAIL_GATEWAY_BACKEND_SECRET_ACCESS_KEY="+vgw.SecretAccessKey))
-	_ = srv
 	ctx := testserver.Context(t)
 	c := s3.New(s3.Options{
 		Region: testserver.Region, BaseEndpoint: aws.String("https://" + gw), UsePathStyle: true, HTTPClient: httpsClient,
@@ -417,6 +416,39 @@ func TestGatewayFrontDoorTLS(t *testing.T) {
 		t.Fatalf("PutObject over TLS, unseekable body: %v", err)
 	}
 	t.Logf("SDK payload hash for an unseekable body over TLS: %s", seen)
+	// An IAM user allowed s3:GetObject on data/* only: GetObject passes, PutObject and
+	// ListObjectsV2 are denied by OpenTrail before reaching the store.
+	iamc := iamapi.NewFromConfig(srv.RootConfig())
+	if _, err := iamc.CreateUser(ctx, &iamapi.CreateUserInput{UserName: aws.String("reader")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamc.PutUserPolicy(ctx, &iamapi.PutUserPolicyInput{UserName: aws.String("reader"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := iamc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyInput{UserName: aws.String("reader")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := s3.New(s3.Options{
+		Region: testserver.Region, BaseEndpoint: aws.String("https://" + gw), UsePathStyle: true, HTTPClient: httpsClient,
+		Credentials: credentials.NewStaticCredentialsProvider(*k.AccessKey.AccessKeyId, *k.AccessKey.SecretAccessKey, ""), RetryMaxAttempts: 1,
+	})
+	if out, err := rc.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String("t.bin")}); err != nil {
+		t.Fatalf("reader GetObject: %v", err)
+	} else {
+		out.Body.Close()
+	}
+	if _, err := rc.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("r.bin"), Body: strings.NewReader("no")}); s3Code(err) != "AccessDenied" {
+		t.Fatalf("reader PutObject: %v; want AccessDenied", err)
+	}
+	if _, err := rc.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("data")}); s3Code(err) != "AccessDenied" {
+		t.Fatalf("reader ListObjectsV2: %v; want AccessDenied", err)
+	}
+	if _, err := vgw.Client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("data"), Key: aws.String("r.bin")}); err == nil {
+		t.Fatal("a denied PutObject reached the store")
+	}
+
 	for _, k := range []string{"t.bin", "t2.bin"} {
 		out, err := vgw.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String(k)})
 		if err != nil {
