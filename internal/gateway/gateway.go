@@ -255,7 +255,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if x.status == 0 {
 		x.status = http.StatusOK
 	}
-	_ = g.record(r, x, cw.n+cw.pending()) // a failure is logged; the response is under way
+	if err := g.record(r, x, cw.n+cw.pending()); err != nil && g.cfg.FailClosed {
+		// The response must not complete unrecorded: drop the connection with the last
+		// bytes (or the status line) still held back, so the client sees a failed request.
+		panic(http.ErrAbortHandler)
+	}
 	cw.finish()
 }
 

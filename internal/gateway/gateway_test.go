@@ -109,15 +109,16 @@ func (authz) Allowed(c *opentrail.Caller, action, resource string, _ map[string]
 }
 
 type memRecorder struct {
-	mu   sync.Mutex
-	recs []*opentrail.Event
-	fail bool
+	mu         sync.Mutex
+	recs       []*opentrail.Event
+	fail       bool // appends fail and Healthy says so
+	failRecord bool // appends fail while Healthy still says true (the first failure)
 }
 
 func (m *memRecorder) Record(_ context.Context, e *opentrail.Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail {
+	if m.fail || m.failRecord {
 		return errors.New("journal full")
 	}
 	m.recs = append(m.recs, e)
@@ -529,5 +530,30 @@ func TestPassThroughOtherSignatures(t *testing.T) {
 			ad.AuthenticationMethod != tt.method || ad.SignatureVersion != tt.version {
 			t.Errorf("%q %q: identity %+v, %s", tt.auth, tt.query, recs[0].UserIdentity, recs[0].AdditionalEventData)
 		}
+	}
+}
+
+// TestFailClosedAbortsUnrecorded: when the append of a forwarded request's record fails, a
+// fail-closed gateway drops the connection before the response completes.
+func TestFailClosedAbortsUnrecorded(t *testing.T) {
+	e := startEnv(t, PassThrough)
+	c := e.client(userKey, userSecret)
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k"), Body: strings.NewReader("abc")}); err != nil {
+		t.Fatal(err)
+	}
+	e.rec.mu.Lock()
+	e.rec.failRecord = true
+	e.rec.mu.Unlock()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+	if err == nil {
+		_, err = io.ReadAll(out.Body)
+		out.Body.Close()
+	}
+	if err == nil {
+		t.Fatal("GetObject completed although its record was not written")
+	}
+	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")}); err == nil {
+		t.Fatal("DeleteObject (no body) completed although its record was not written")
 	}
 }
