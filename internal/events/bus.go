@@ -46,9 +46,10 @@ func (s *Service) loadCursor() error {
 func (s *Service) Run(ctx context.Context, src Source) error {
 	ch, stop := readahead.Start(ctx, src, 1024)
 	defer stop()
+	qctx, stopQueue := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); s.q.run(ctx) }()
-	defer func() { <-done }()
+	go func() { defer close(done); s.q.run(qctx) }()
+	defer func() { stopQueue(); <-done }()
 	var batch []readahead.Item
 	for {
 		select {
