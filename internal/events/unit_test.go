@@ -3,6 +3,10 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -119,3 +123,40 @@ func FuzzTransform(f *testing.F) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestAPIDestinationRequest: basic auth, the connection's and the target's HTTP parameters,
+// path parameters, and no retry of a 400.
+func TestAPIDestinationRequest(t *testing.T) {
+	var got *http.Request
+	var body string
+	status := http.StatusOK
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got, body = r, string(b)
+		w.WriteHeader(status)
+	}))
+	defer hook.Close()
+	s := &Service{http: hook.Client(), conns: map[resRef]*connection{}, dests: map[resRef]*apiDestination{}}
+	conn := &connection{Account: "1", Region: "us-east-1", Name: "c", UUID: "u", AuthorizationType: "BASIC", Username: "user", Password: "pw",
+		Headers: map[string]string{"X-Conn": "c"}, Query: map[string]string{"cq": "1"}}
+	dest := &apiDestination{Account: "1", Region: "us-east-1", Name: "d", UUID: "v", ConnectionArn: conn.arn(), Endpoint: hook.URL + "/items/*/x", Method: "PUT"}
+	s.conns[resRef{"1", "us-east-1", "c"}], s.dests[resRef{"1", "us-east-1", "d"}] = conn, dest
+	d := &delivery{Event: `{"a":1}`, Target: Target{Arn: dest.arn(), HttpParameters: &HTTPParameters{
+		PathParameterValues: []string{"id 7"}, HeaderParameters: map[string]string{"X-T": "t"}, QueryStringParameters: map[string]string{"tq": "2"}}}}
+	if err := s.deliver(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	u, p, ok := got.BasicAuth()
+	if !ok || u != "user" || p != "pw" || got.Method != "PUT" || got.URL.Path != "/items/id 7/x" || got.Header.Get("X-Conn") != "c" ||
+		got.Header.Get("X-T") != "t" || got.URL.Query().Get("cq") != "1" || got.URL.Query().Get("tq") != "2" || body != `{"a":1}` {
+		t.Errorf("request %s %s %v body %s", got.Method, got.URL, got.Header, body)
+	}
+	status = http.StatusBadRequest
+	if err := s.deliver(context.Background(), d); !errors.Is(err, errPermanent) {
+		t.Errorf("400: err = %v, want a permanent failure", err)
+	}
+	status = http.StatusTooManyRequests
+	if err := s.deliver(context.Background(), d); err == nil || errors.Is(err, errPermanent) {
+		t.Errorf("429: err = %v, want a retryable failure", err)
+	}
+}
