@@ -863,6 +863,9 @@ type index[ID comparable] struct {
 type entry[ID comparable] struct {
 	id ID
 	p  *Pattern
+	// rest is the pattern without the leaf it is indexed by: an event reaches the entry only
+	// through a value that satisfies that leaf, so only the rest needs evaluating.
+	rest *node
 }
 
 // NewSet returns an empty set.
@@ -880,7 +883,7 @@ func (s *Set[ID]) Len() int { return s.n }
 // Add adds a pattern under id.
 func (s *Set[ID]) Add(id ID, p *Pattern) {
 	s.n++
-	e := entry[ID]{id, p}
+	e := entry[ID]{id: id, p: p, rest: p.root}
 	for i, path := range indexPaths {
 		n := p.root
 		if path[0] != "" {
@@ -893,6 +896,7 @@ func (s *Set[ID]) Add(id ID, p *Pattern) {
 			continue
 		}
 		ix := &s.idx[i]
+		e.rest = without(p.root, path)
 		for _, k := range dedupe(exact) {
 			ix.exact[k] = append(ix.exact[k], e)
 		}
@@ -905,6 +909,36 @@ func (s *Set[ID]) Add(id ID, p *Pattern) {
 		return
 	}
 	s.rest = append(s.rest, e)
+}
+
+// without returns n with the leaf at path (one or two levels) removed; n is not modified.
+func without(n *node, path [2]string) *node {
+	if path[0] == "" {
+		return dropField(n, path[1])
+	}
+	c := n.child(path[0])
+	rest := dropField(c, path[1])
+	out := &node{ors: n.ors}
+	for _, f := range n.fields {
+		if f.name == path[0] && f.child == c {
+			if len(rest.fields) == 0 && len(rest.ors) == 0 {
+				continue
+			}
+			f.child = rest
+		}
+		out.fields = append(out.fields, f)
+	}
+	return out
+}
+
+func dropField(n *node, name string) *node {
+	out := &node{ors: n.ors}
+	for _, f := range n.fields {
+		if f.name != name {
+			out.fields = append(out.fields, f)
+		}
+	}
+	return out
 }
 
 func dedupe(ss []string) []string {
@@ -966,6 +1000,12 @@ func (s *Set[ID]) Match(ev *Event, fn func(ID)) {
 		o := ev.root
 		if path[0] != "" {
 			v, _ := o.get(path[0])
+			if arr, ok := v.([]any); ok && len(arr) > 0 {
+				// An array of objects where the pattern has an object: each element is
+				// matched on its own, so these patterns are evaluated in full.
+				m.full(ix)
+				continue
+			}
 			if o, _ = v.(*object); o == nil {
 				continue
 			}
@@ -1014,9 +1054,31 @@ func (m *matcher[ID]) lookup(ix *index[ID], v string) {
 	}
 }
 
+// full evaluates every pattern of an index in full, each once.
+func (m *matcher[ID]) full(ix *index[ID]) {
+	done := map[ID]bool{}
+	each := func(list []entry[ID]) {
+		for _, e := range list {
+			if done[e.id] {
+				continue
+			}
+			done[e.id] = true
+			if e.p.Match(m.ev) {
+				m.fn(e.id)
+			}
+		}
+	}
+	for _, list := range ix.exact {
+		each(list)
+	}
+	for _, list := range ix.byPrefix {
+		each(list)
+	}
+}
+
 func (m *matcher[ID]) visit(list []entry[ID]) {
 	for _, e := range list {
-		if !e.p.Match(m.ev) {
+		if !matchNode(e.rest, m.ev.root) {
 			continue
 		}
 		if m.seen != nil {

@@ -397,6 +397,22 @@ func BenchmarkParseAndSet1000(b *testing.B) {
 	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "events/cpu-s")
 }
 
+func TestSetDetailArray(t *testing.T) {
+	s := NewSet[string]()
+	s.Add("p", MustParse(`{"detail":{"eventName":["A"],"x":["1"]}}`))
+	for ev, want := range map[string]bool{
+		`{"detail":[{"eventName":"A","x":"2"},{"eventName":"B","x":"1"}]}`: false,
+		`{"detail":[{"eventName":"B"},{"eventName":"A","x":"1"}]}`:         true,
+	} {
+		e, _ := ParseEvent([]byte(ev))
+		got := false
+		s.Match(e, func(string) { got = true })
+		if got != want || MustParse(`{"detail":{"eventName":["A"],"x":["1"]}}`).Match(e) != want {
+			t.Errorf("%s: Set match %v, want %v", ev, got, want)
+		}
+	}
+}
+
 func TestSetOverlappingIndexKeys(t *testing.T) {
 	s := NewSet[string]()
 	s.Add("p", MustParse(`{"source":["aws.s3",{"prefix":"aws."},{"prefix":"aws.s"}]}`))
