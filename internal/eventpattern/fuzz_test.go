@@ -26,6 +26,7 @@ func FuzzParse(f *testing.F) {
 func FuzzMatch(f *testing.F) {
 	f.Add(`{"detail":{"eventName":[{"prefix":"Auth"}],"$or":[{"readOnly":[true]},{"x":[{"exists":false}]}]}}`, c1)
 	f.Add(`{"a":[{"numeric":[">",1]}],"b":[{"cidr":"::/0"}]}`, `{"a":[2,"x",null],"b":"::1"}`)
+	f.Add(`{"source":["s",{"prefix":"a"}],"detail":{"eventName":["A"],"x":["1"]}}`, `{"source":["ab","s"],"detail":[{"eventName":"A","x":"2"},{"eventName":"B","x":"1"}]}`)
 	f.Fuzz(func(t *testing.T, pattern, event string) {
 		p, err := Parse(pattern)
 		if err != nil {
