@@ -58,6 +58,7 @@ type createEventBusInput struct {
 	Name            string `json:"Name"`
 	EventSourceName string `json:"EventSourceName"`
 	Description     string `json:"Description"`
+	Tags            []Tag  `json:"Tags"`
 }
 
 type createEventBusOutput struct {
@@ -93,7 +94,11 @@ func (s *Service) createEventBus(ctx context.Context, c *server.Call, in *create
 	if n >= maxBuses {
 		return nil, errorf(CodeLimitExceeded, "The requested resource exceeds the maximum number allowed.")
 	}
-	b := &bus{Name: in.Name, Description: in.Description, Created: s.now().UTC(), rules: map[string]*rule{}}
+	tags, err := mergeTags(nil, in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	b := &bus{Name: in.Name, Description: in.Description, Tags: tags, Created: s.now().UTC(), rules: map[string]*rule{}}
 	if err := s.store.Put(busKey(ref), b); err != nil {
 		return nil, internal("put bus", err)
 	}
@@ -194,6 +199,7 @@ type putRuleInput struct {
 	Description        string `json:"Description"`
 	RoleArn            string `json:"RoleArn"`
 	EventBusName       string `json:"EventBusName"`
+	Tags               []Tag  `json:"Tags"`
 }
 
 type putRuleOutput struct {
@@ -252,7 +258,14 @@ func (s *Service) putRule(ctx context.Context, c *server.Call, in *putRuleInput)
 	} else if len(b.rules) >= maxRulesPerBus {
 		return nil, errorf(CodeLimitExceeded, "The requested resource exceeds the maximum number allowed.")
 	}
-	// Omitted members are reset on update, as AWS does.
+	if len(in.Tags) > 0 {
+		tags, err := mergeTags(r.Tags, in.Tags)
+		if err != nil {
+			return nil, err
+		}
+		r.Tags = tags
+	}
+	// Omitted members are reset on update, as AWS does (tags are kept).
 	r.EventPattern, r.ScheduleExpression, r.State = in.EventPattern, in.ScheduleExpression, in.State
 	r.Description, r.RoleArn, r.pattern = in.Description, in.RoleArn, p
 	if err := s.store.Put(ruleKey(busRef{c.Account(), c.Region, name}, r.Name), r); err != nil {

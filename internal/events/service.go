@@ -188,6 +188,17 @@ func (s *Service) Service() *server.Service {
 		server.Op("PutEvents", server.OpOptions[putEventsInput]{}, s.putEvents),
 		server.Op("TestEventPattern", server.OpOptions[testEventPatternInput]{ReadOnly: true}, s.testEventPattern),
 
+		server.Op("TagResource", server.OpOptions[tagResourceInput]{
+			Resource: func(c *server.Call, in *tagResourceInput) string { return orStar(in.ResourceARN) },
+		}, s.tagResource),
+		server.Op("UntagResource", server.OpOptions[untagResourceInput]{
+			Resource: func(c *server.Call, in *untagResourceInput) string { return orStar(in.ResourceARN) },
+		}, s.untagResource),
+		server.Op("ListTagsForResource", server.OpOptions[listTagsInput]{
+			ReadOnly: true,
+			Resource: func(c *server.Call, in *listTagsInput) string { return orStar(in.ResourceARN) },
+		}, s.listTagsForResource),
+
 		server.Op("CreateConnection", server.OpOptions[createConnectionInput]{}, s.createConnection),
 		server.Op("DescribeConnection", server.OpOptions[nameInput]{ReadOnly: true}, s.describeConnection),
 		server.Op("DeleteConnection", server.OpOptions[nameInput]{}, s.deleteConnection),
@@ -202,8 +213,8 @@ func (s *Service) Service() *server.Service {
 		"DeactivateEventSource", "DeauthorizeConnection", "DeleteArchive", "DeleteEndpoint", "DeletePartnerEventSource",
 		"DescribeArchive", "DescribeEndpoint", "DescribeEventSource", "DescribePartnerEventSource", "DescribeReplay",
 		"ListArchives", "ListEndpoints", "ListEventSources", "ListPartnerEventSourceAccounts", "ListPartnerEventSources",
-		"ListReplays", "ListTagsForResource", "PutPartnerEvents", "PutPermission", "RemovePermission", "StartReplay",
-		"TagResource", "UntagResource", "UpdateApiDestination", "UpdateArchive", "UpdateConnection", "UpdateEndpoint",
+		"ListReplays", "PutPartnerEvents", "PutPermission", "RemovePermission", "StartReplay",
+		"UpdateApiDestination", "UpdateArchive", "UpdateConnection", "UpdateEndpoint",
 		"UpdateEventBus",
 	} {
 		svc.Add(unsupportedOp(name))

@@ -45,6 +45,7 @@ func destKey(r resRef) string { return storePrefix + r.Account + "/" + r.Region 
 type bus struct {
 	Name        string    `json:"name"`
 	Description string    `json:"description,omitempty"`
+	Tags        []Tag     `json:"tags,omitempty"`
 	Created     time.Time `json:"created"`
 
 	rules map[string]*rule // by name; guarded by Service.mu
@@ -70,6 +71,7 @@ type rule struct {
 	Description        string    `json:"description,omitempty"`
 	RoleArn            string    `json:"roleArn,omitempty"`
 	Targets            []Target  `json:"targets,omitempty"`
+	Tags               []Tag     `json:"tags,omitempty"`
 	Created            time.Time `json:"created"`
 
 	pattern *eventpattern.Pattern
@@ -80,7 +82,14 @@ func (r *rule) arn() string { return ruleARNOf(r.Region, r.Account, r.Bus, r.Nam
 func (r *rule) clone() *rule {
 	c := *r
 	c.Targets = append([]Target(nil), r.Targets...)
+	c.Tags = append([]Tag(nil), r.Tags...)
 	return &c
+}
+
+// Tag is a resource tag.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
 }
 
 // Target is a rule's target, as the API shapes it (members this server does not use are

@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
 	"github.com/opentrail/opentrail/internal/kv"
 )
 
@@ -158,5 +162,48 @@ func TestAPIDestinationRequest(t *testing.T) {
 	status = http.StatusTooManyRequests
 	if err := s.deliver(context.Background(), d); err == nil || errors.Is(err, errPermanent) {
 		t.Errorf("429: err = %v, want a retryable failure", err)
+	}
+}
+
+func TestTags(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.client()
+	out, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{}`), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("sec")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TagResource(ctx, &eventbridge.TagResourceInput{ResourceARN: out.RuleArn, Tags: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagResource(ctx, &eventbridge.UntagResourceInput{ResourceARN: out.RuleArn, TagKeys: []string{"team"}}); err != nil {
+		t.Fatal(err)
+	}
+	lt, err := c.ListTagsForResource(ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: out.RuleArn})
+	if err != nil || len(lt.Tags) != 1 || *lt.Tags[0].Key != "env" {
+		t.Fatalf("ListTagsForResource = %s, %v", jsonOf(lt), err)
+	}
+	busArn := "arn:aws:events:us-east-1:" + acctA + ":event-bus/default"
+	if _, err := c.TagResource(ctx, &eventbridge.TagResourceInput{ResourceARN: aws.String(busArn), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}); err != nil {
+		t.Fatal(err)
+	}
+	lt, err = c.ListTagsForResource(ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: aws.String(busArn)})
+	if err != nil || len(lt.Tags) != 1 {
+		t.Fatalf("bus tags = %s, %v", jsonOf(lt), err)
+	}
+	_, err = c.ListTagsForResource(ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: aws.String("arn:aws:events:us-east-1:" + acctA + ":rule/nope")})
+	wantCode(t, err, "ResourceNotFoundException")
+	_, err = e.clientFor(keyB, secretB, "us-east-1").ListTagsForResource(ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: out.RuleArn})
+	wantCode(t, err, "ResourceNotFoundException")
+	// Tags and the tagged default bus survive a reload.
+	svc2, err := New(Options{Store: e.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := svc2.buses[busRef{acctA, "us-east-1", "r"}]; r != nil {
+		t.Error("rule loaded as a bus")
+	}
+	if b := svc2.buses[busRef{acctA, "us-east-1", DefaultBus}]; b == nil || len(b.Tags) != 1 || len(b.rules["r"].Tags) != 1 {
+		t.Errorf("after reload: %+v", b)
 	}
 }
