@@ -66,3 +66,14 @@ func FuzzParseRecord(f *testing.F) {
 		})
 	})
 }
+
+// FuzzScanRecord checks the fast record scanner against encoding/json: whenever scanRecord
+// accepts a payload, json.Unmarshal must accept it too and decode the same fields.
+func FuzzScanRecord(f *testing.F) {
+	for _, s := range scanSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		checkScan(t, payload)
+	})
+}

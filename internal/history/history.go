@@ -90,6 +90,7 @@ type History struct {
 	cursor   atomic.Uint64
 	inflight atomic.Int32 // lookups running
 	wmu      sync.Mutex   // serialises index batches so that the cursor only moves forward
+	scratch  kvList       // the keys of the batch being built; guarded by wmu
 }
 
 // Open opens (or creates) the Event History in dir.

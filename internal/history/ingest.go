@@ -1,12 +1,13 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -19,6 +20,9 @@ type Source interface {
 	Next(ctx context.Context) (seq uint64, payload []byte, err error)
 }
 
+// yieldEvery is how many records IndexBatch parses between yields to other goroutines.
+const yieldEvery = 256
+
 // Record is one journal record given to IndexBatch.
 type Record struct {
 	Seq     uint64
@@ -26,9 +30,10 @@ type Record struct {
 }
 
 // Limits of one Follow batch (one Pebble commit), and how many records the reader may have
-// read ahead of the indexer.
+// read ahead of the indexer. Batches are kept small enough that one commit (which cannot
+// yield to other goroutines) takes a few milliseconds at most.
 const (
-	followMaxRecords = 4096
+	followMaxRecords = 1024
 	followMaxBytes   = 16 << 20
 	followReadAhead  = 512
 )
@@ -173,7 +178,12 @@ func (h *History) IndexBatch(ctx context.Context, recs []Record) error {
 	}
 	oldest := h.now().Add(-h.retention).Unix()
 	entries := make([]*entry, len(recs))
-	parse := func(i int) {
+	for i := range recs {
+		if i%yieldEvery == yieldEvery-1 {
+			// Indexing runs beside the API server on few cores: let waiting request
+			// goroutines run rather than holding a P for a whole large batch.
+			runtime.Gosched()
+		}
 		e, err := parseRecord(recs[i].Payload, oldest)
 		switch {
 		case err == nil:
@@ -183,29 +193,16 @@ func (h *History) IndexBatch(ctx context.Context, recs []Record) error {
 			h.log.Warn("history: skipping malformed record", "seq", recs[i].Seq, "err", err)
 		}
 	}
-	if workers := min(runtime.GOMAXPROCS(0), len(recs)/64); workers > 1 {
-		var wg sync.WaitGroup
-		per := (len(recs) + workers - 1) / workers
-		for lo := 0; lo < len(recs); lo += per {
-			hi := min(lo+per, len(recs))
-			wg.Go(func() {
-				for i := lo; i < hi; i++ {
-					parse(i)
-				}
-			})
-		}
-		wg.Wait()
-	} else {
-		for i := range recs {
-			parse(i)
-		}
-	}
 
 	h.wmu.Lock()
 	defer h.wmu.Unlock()
 	b := h.db.NewBatch()
 	defer b.Close()
-	var key, val []byte
+	// The keys of a batch are added in key order: Pebble inserts a batch into its memtable
+	// (a skiplist) in batch order, and an insert next to the previous one is much cheaper
+	// than one that searches the list from the top.
+	kvs := &h.scratch
+	kvs.reset()
 	maxSeq := h.cursor.Load()
 	for i, e := range entries {
 		seq := recs[i].Seq
@@ -219,20 +216,21 @@ func (h *History) IndexBatch(ctx context.Context, recs []Record) error {
 		if e.insight {
 			kind, idx = kindInsight, indexInsight
 		}
-		key = appendSuffix(familyPrefix(key[:0], day, e.acct, e.region, kind, ""), p)
-		val = e.encodeValue(val[:0])
-		if err := b.Set(key, val, nil); err != nil {
-			return fmt.Errorf("history: batch: %w", err)
-		}
-		var setErr error
+		k0 := len(kvs.buf)
+		kvs.buf = appendSuffix(familyPrefix(kvs.buf, day, e.acct, e.region, kind, ""), p)
+		k1 := len(kvs.buf)
+		kvs.buf = e.encodeValue(kvs.buf)
+		kvs.refs = append(kvs.refs, kvRef{k0, k1, len(kvs.buf)})
 		e.indexValues(func(a attr, v string) {
-			key = appendSuffix(familyPrefix(key[:0], day, e.acct, e.region, idx|byte(a), v), p)
-			if err := b.Set(key, nil, nil); err != nil && setErr == nil {
-				setErr = err
-			}
+			k0 := len(kvs.buf)
+			kvs.buf = appendSuffix(familyPrefix(kvs.buf, day, e.acct, e.region, idx|byte(a), v), p)
+			kvs.refs = append(kvs.refs, kvRef{k0, len(kvs.buf), len(kvs.buf)})
 		})
-		if setErr != nil {
-			return fmt.Errorf("history: batch: %w", setErr)
+	}
+	kvs.sort()
+	for _, r := range kvs.refs {
+		if err := b.Set(kvs.buf[r.k0:r.k1], kvs.buf[r.k1:r.v1], nil); err != nil {
+			return fmt.Errorf("history: batch: %w", err)
 		}
 	}
 	if maxSeq != h.cursor.Load() {
@@ -248,4 +246,30 @@ func (h *History) IndexBatch(ctx context.Context, recs []Record) error {
 	}
 	h.cursor.Store(maxSeq)
 	return nil
+}
+
+// kvRef locates one key (buf[k0:k1]) and its value (buf[k1:v1]) in a kvList.
+type kvRef struct{ k0, k1, v1 int }
+
+// kvList collects the keys and values of one index batch so that they can be sorted.
+type kvList struct {
+	buf  []byte
+	refs []kvRef
+}
+
+// maxScratch bounds the memory a kvList keeps between batches.
+const maxScratch = 4 << 20
+
+func (l *kvList) reset() {
+	if cap(l.buf) > maxScratch {
+		l.buf, l.refs = nil, nil
+	}
+	l.buf, l.refs = l.buf[:0], l.refs[:0]
+}
+
+// sort orders the entries by key, keeping the order of equal keys (the later one wins).
+func (l *kvList) sort() {
+	slices.SortStableFunc(l.refs, func(a, b kvRef) int {
+		return bytes.Compare(l.buf[a.k0:a.k1], l.buf[b.k0:b.k1])
+	})
 }

@@ -121,8 +121,11 @@ type rawResource struct {
 // not belong in Event History and another error for malformed records.
 func parseRecord(payload []byte, oldest int64) (*entry, error) {
 	var r rawRecord
-	if err := json.Unmarshal(payload, &r); err != nil {
-		return nil, fmt.Errorf("decode record: %w", err)
+	if !scanRecord(payload, &r) {
+		r = rawRecord{}
+		if err := json.Unmarshal(payload, &r); err != nil {
+			return nil, fmt.Errorf("decode record: %w", err)
+		}
 	}
 	switch {
 	case r.EventCategory == "Data", r.EventCategory == "NetworkActivity", r.EventType == "AwsVpceEvent":
