@@ -39,26 +39,41 @@ func splitKey(k []byte) int {
 
 // familyLen parses the family prefix at the start of k and returns its length, or -1.
 func familyLen(k []byte) int {
-	if len(k) < 6 || k[0] != nsDay {
+	if len(k) < 6 {
 		return -1
 	}
-	i := 5
+	var i int
+	switch k[0] {
+	case nsDay:
+		i = 5
+	case nsIndex:
+		if k[1] < indexMgmt {
+			return -1
+		}
+		i = 6
+	default:
+		return -1
+	}
+	if i >= len(k) {
+		return -1
+	}
 	i += 1 + int(k[i]) // account
 	if i >= len(k) {
 		return -1
 	}
 	i += 1 + int(k[i]) // region
-	if i >= len(k) {
-		return -1
-	}
-	kind := k[i]
-	i++
-	if kind >= indexMgmt {
-		vl, n := binary.Uvarint(k[i:])
-		if n <= 0 || vl > uint64(len(k)-i-n) {
+	if k[0] == nsDay {
+		if i >= len(k) || k[i] >= indexMgmt {
 			return -1
 		}
-		i += n + int(vl)
+		return i + 1 // kind
 	}
-	return i
+	if i > len(k) {
+		return -1
+	}
+	vl, n := binary.Uvarint(k[i:])
+	if n <= 0 || vl > uint64(len(k)-i-n) {
+		return -1
+	}
+	return i + n + int(vl)
 }

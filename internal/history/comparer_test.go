@@ -53,7 +53,7 @@ func TestComparerSplit(t *testing.T) {
 		}
 	}
 	// Keys that are not family keys split as a whole.
-	for _, k := range [][]byte{nil, {nsMeta}, keyCursor, dayBound(5), {nsDay, 0, 0, 0, 1, 200}, prefixEnd(keys[0].prefix), append(keys[0].full, 0)} {
+	for _, k := range [][]byte{nil, {nsMeta}, keyCursor, dayBound(5), indexDayBound(indexMgmt|1, 5), {nsDay, 0, 0, 0, 1, 200}, {nsIndex, indexMgmt | 1, 0, 0, 0, 1, 200}, {nsIndex, 1, 0, 0, 0, 1, 200}, prefixEnd(keys[0].prefix), append(keys[0].full, 0)} {
 		if n := splitKey(k); n != len(k) {
 			t.Fatalf("Split(%x) = %d", k, n)
 		}

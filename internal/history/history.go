@@ -8,11 +8,11 @@
 // and its sequence number, applying a record twice writes the same keys again and never
 // duplicates an event.
 //
-// Every key starts with the UTC day of the event, then the account (recipientAccountId) and
-// the region (awsRegion), so that
+// Every entry key starts with the UTC day of the event, then the account (recipientAccountId)
+// and the region (awsRegion); index keys start with their kind and then the same, so that
 //
 //   - a lookup by one attribute, or by time alone, is a range scan per day, newest first;
-//   - retention deletes whole days with one range deletion (Expire, run hourly by Run);
+//   - retention deletes whole days with range deletions (Expire, run hourly by Run);
 //   - an account only ever reads keys under its own account ID, and LookupEvents reads the
 //     Event History of the region it is called in, as CloudTrail does.
 //
@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,15 +127,28 @@ func Open(dir string, opts Options) (*History, error) {
 		FormatMajorVersion:          pebble.FormatNewest,
 	}
 	// Keys of one family share a Pebble "prefix" (see comparer), but their suffixes are
-	// positions, not versions: keep every value inline.
-	po.Experimental.SpanPolicyFunc = func([]byte) (pebble.SpanPolicy, []byte, error) {
-		return pebble.SpanPolicy{DisableValueSeparationBySuffix: true}, nil, nil
+	// positions, not versions: keep every value inline. And no table holds both entries
+	// and index keys (see spanEnd).
+	po.Experimental.SpanPolicyFunc = func(start []byte) (pebble.SpanPolicy, []byte, error) {
+		return pebble.SpanPolicy{DisableValueSeparationBySuffix: true}, spanEnd(start), nil
 	}
 	po.Levels[0].BlockSize = opts.BlockSize
 	po.Levels[0].IndexBlockSize = 256 << 10
 	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionFastest })
 	db, err := pebble.Open(dir, po)
+	if err == nil && isFormat(db, formatV1) {
+		// The index of an older format is rebuilt from the journal: start empty, with cursor
+		// 0. (NextTokens issued before do not verify with the new token key.)
+		opts.Logger.Warn("history: rebuilding Event History from the journal: the index format changed", "dir", dir, "old", formatV1, "new", formatVersion)
+		err = db.Close()
+		if err == nil {
+			err = os.RemoveAll(dir)
+		}
+		if err == nil {
+			db, err = pebble.Open(dir, po)
+		}
+	}
 	cache.Unref() // the DB holds its own reference
 	if err != nil {
 		return nil, fmt.Errorf("history: open %s: %w", dir, err)
@@ -198,6 +212,16 @@ func (h *History) loadMeta() error {
 	return nil
 }
 
+// isFormat reports whether db holds an index of the given format.
+func isFormat(db *pebble.DB, format string) bool {
+	v, closer, err := db.Get(keyFormat)
+	if err != nil {
+		return false
+	}
+	defer closer.Close()
+	return string(v) == format
+}
+
 // get returns a copy of key's value, or nil when it is absent.
 func (h *History) get(key []byte) ([]byte, error) {
 	v, closer, err := h.db.Get(key)
@@ -232,7 +256,7 @@ func (h *History) Flush() error { return h.db.Flush() }
 
 // Compact compacts the whole key space. Benchmarks use it to measure a settled store.
 func (h *History) Compact(ctx context.Context) error {
-	return h.db.Compact(ctx, []byte{nsMeta}, []byte{nsDay + 1}, true)
+	return h.db.Compact(ctx, []byte{nsMeta}, []byte{nsIndex + 1}, true)
 }
 
 // pebbleLogger routes Pebble's messages to slog.
@@ -250,4 +274,24 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	p.l.Error(msg, "component", "history-pebble")
 	panic(msg)
+}
+
+// spanEnd tells Pebble where the table holding start must end, so that no table mixes
+// entries with index keys, or index keys of two kinds. Every record adds keys to one entry
+// family and several index families of its partition, each at its newest end; in one key
+// range, a flushed table would span from the entries to the last index family, overlapping
+// (and making compactions rewrite) every older table of the partition in between. Apart,
+// the entries of a flush sort before all older entries of their partition, and an index
+// table overlaps only tables of its own kind.
+func spanEnd(start []byte) []byte {
+	if len(start) >= 2 && start[0] == nsIndex {
+		if start[1] == 0xff {
+			return nil
+		}
+		return []byte{nsIndex, start[1] + 1}
+	}
+	if len(start) > 0 && start[0] > nsIndex {
+		return nil
+	}
+	return []byte{nsIndex}
 }

@@ -924,3 +924,42 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("cursor %d", h.Cursor())
 	}
 }
+
+// TestOpenRebuildsFormatV1 opens a store of the first format: Open starts it afresh, with
+// cursor 0, so that the caller re-indexes it from the journal.
+func TestOpenRebuildsFormatV1(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{Now: newClock(testNow).Now}
+	h, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := rec{acct: "111111111111", region: "us-east-1", time: testNow, id: "old", name: "CreateUser", source: "iam.amazonaws.com"}
+	if err := h.Index(context.Background(), 7, old.json()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.Set(keyFormat, []byte(formatV1), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	h = openTest(t, dir, opts)
+	if c := h.Cursor(); c != 0 {
+		t.Fatalf("cursor after rebuild = %d; want 0", c)
+	}
+	if !isFormat(h.db, formatVersion) {
+		t.Fatalf("format after rebuild is not %s", formatVersion)
+	}
+	q := Query{Region: "us-east-1", Attributes: []Attribute{{AttrEventID, "old"}}}
+	if evs := lookupAll(t, h, "111111111111", q); len(evs) != 0 {
+		t.Fatalf("rebuilt store still has %d events", len(evs))
+	}
+	if err := h.Index(context.Background(), 7, old.json()); err != nil {
+		t.Fatal(err)
+	}
+	if evs := lookupAll(t, h, "111111111111", q); len(evs) != 1 {
+		t.Fatalf("re-indexed event: got %d events; want 1", len(evs))
+	}
+}

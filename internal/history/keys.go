@@ -11,16 +11,19 @@ import (
 //	meta      00 <name>
 //	event     01 <day:4> <len:1><account> <len:1><region> 01 <tod:4> <seq:8>  → entry value
 //	insight   01 <day:4> <len:1><account> <len:1><region> 02 <tod:4> <seq:8>  → entry value
-//	index     01 <day:4> <len:1><account> <len:1><region> <kind:1> <uvarint len><value> <tod:4> <seq:8> → empty
+//	index     02 <kind:1> <day:4> <len:1><account> <len:1><region> <uvarint len><value> <tod:4> <seq:8> → empty
 //
-// day is the UTC day number (days since 1970-01-01), big-endian, so that every key of one day
-// shares a prefix and every key older than a day sorts before it: retention is one range
-// deletion. tod is 86399 minus the second of the day and seq is the bitwise complement of the
+// day is the UTC day number (days since 1970-01-01), big-endian, so that every entry of one
+// day (and every index key of one kind and day) shares a prefix and every key older than a day
+// sorts before it: retention is one range deletion for the entries and one per index kind.
+// Index keys are kept apart from the entries, by kind, so that tables of one flush do not
+// overlap older tables of other families (see spanEnd). tod is 86399 minus the second of the day and seq is the bitwise complement of the
 // journal sequence number, so that a forward scan of one day returns the newest event first.
 
 const (
-	nsMeta byte = 0x00
-	nsDay  byte = 0x01
+	nsMeta  byte = 0x00
+	nsDay   byte = 0x01 // entries
+	nsIndex byte = 0x02 // index keys
 
 	kindEvent   byte = 0x01 // management events (the stored entry)
 	kindInsight byte = 0x02 // Insights events (the stored entry)
@@ -42,8 +45,13 @@ var (
 	keyFormat   = []byte{nsMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 )
 
-// formatVersion is written at keyFormat; Open refuses a directory with another version.
-const formatVersion = "history-v1"
+// formatVersion is written at keyFormat; Open refuses a directory with another version,
+// except formatV1, which it rebuilds (v1 stored index keys with their day partition, among
+// the entries; v2 stores them apart, by kind first).
+const (
+	formatVersion = "history-v2"
+	formatV1      = "history-v1"
+)
 
 // pos is a position in the newest-first order of one account and region: the event time in
 // whole seconds and the journal sequence number. Larger positions come first.
@@ -72,7 +80,6 @@ func validSec(sec int64) bool { return sec >= 0 && sec/secondsADay < maxDay }
 
 // partition appends the day partition prefix of an account and region.
 func partition(dst []byte, day uint32, acct, region string) []byte {
-	dst = append(dst, nsDay)
 	dst = binary.BigEndian.AppendUint32(dst, day)
 	dst = append(dst, byte(len(acct)))
 	dst = append(dst, acct...)
@@ -83,14 +90,17 @@ func partition(dst []byte, day uint32, acct, region string) []byte {
 
 // familyPrefix appends the prefix under which one kind (and, for index kinds, one value)
 // of one day, account and region is stored; a key is the prefix plus a position suffix.
+// Entries are stored by day first, index keys by kind first (see spanEnd).
 func familyPrefix(dst []byte, day uint32, acct, region string, kind byte, value string) []byte {
-	dst = partition(dst, day, acct, region)
-	dst = append(dst, kind)
-	if kind >= indexMgmt {
-		dst = binary.AppendUvarint(dst, uint64(len(value)))
-		dst = append(dst, value...)
+	if kind < indexMgmt {
+		dst = append(dst, nsDay)
+		dst = partition(dst, day, acct, region)
+		return append(dst, kind)
 	}
-	return dst
+	dst = append(dst, nsIndex, kind)
+	dst = partition(dst, day, acct, region)
+	dst = binary.AppendUvarint(dst, uint64(len(value)))
+	return append(dst, value...)
 }
 
 // appendSuffix appends the position suffix; p.sec must lie in day.
@@ -113,10 +123,15 @@ func decodeSuffix(key []byte, day uint32) (pos, bool) {
 	return pos{sec: dayStart(day) + int64(secondsADay-1-inv), seq: ^binary.BigEndian.Uint64(s[4:])}, true
 }
 
-// dayBound is the first key of a day partition (every account): keys of older days sort
-// before it.
+// dayBound is the first key of a day's entries (every account): entries of older days
+// sort before it.
 func dayBound(day uint32) []byte {
 	return binary.BigEndian.AppendUint32([]byte{nsDay}, day)
+}
+
+// indexDayBound is the first key of a day's index keys of one kind (every account).
+func indexDayBound(kind byte, day uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{nsIndex, kind}, day)
 }
 
 // prefixEnd returns the smallest key greater than every key with prefix p.

@@ -26,7 +26,7 @@ func (h *History) Run(ctx context.Context) error {
 }
 
 // Expire deletes every UTC day that lies entirely before Now()-Retention, for every account,
-// with one range deletion, and returns the start of the oldest day kept. Events of the day
+// with one range deletion per namespace (entries, index keys), and returns the start of the oldest day kept. Events of the day
 // that straddles the cutoff stay stored until that day expires, but Lookup never returns them.
 func (h *History) Expire(ctx context.Context) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
@@ -38,6 +38,8 @@ func (h *History) Expire(ctx context.Context) (time.Time, error) {
 	}
 	day := dayOf(cutoff)
 	keep := unixToTime(dayStart(day))
+	// Entries are stored by day, index keys by kind and then day: one range deletion for
+	// the entries and one per index kind, in one batch.
 	lower, upper := dayBound(0), dayBound(day)
 	// Skip the deletion when nothing is there, so that an idle store gains no tombstones.
 	it, err := h.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
@@ -54,10 +56,38 @@ func (h *History) Expire(ctx context.Context) (time.Time, error) {
 	if err := it.Close(); err != nil {
 		return time.Time{}, fmt.Errorf("history: retention: %w", err)
 	}
+	b := h.db.NewBatch()
+	defer b.Close()
+	if found {
+		if err := b.DeleteRange(lower, upper, nil); err != nil {
+			return time.Time{}, fmt.Errorf("history: retention: %w", err)
+		}
+	}
+	for _, base := range []byte{indexMgmt, indexInsight} {
+		for a := attrEventID; a <= attrAccessKeyID; a++ {
+			kind := base | byte(a)
+			lower, upper := indexDayBound(kind, 0), indexDayBound(kind, day)
+			it, err := h.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+			if err != nil {
+				return time.Time{}, fmt.Errorf("history: retention: %w", err)
+			}
+			has := it.First()
+			if err := it.Close(); err != nil {
+				return time.Time{}, fmt.Errorf("history: retention: %w", err)
+			}
+			if !has {
+				continue
+			}
+			found = true
+			if err := b.DeleteRange(lower, upper, nil); err != nil {
+				return time.Time{}, fmt.Errorf("history: retention: %w", err)
+			}
+		}
+	}
 	if !found {
 		return keep, nil
 	}
-	if err := h.db.DeleteRange(lower, upper, pebble.Sync); err != nil {
+	if err := b.Commit(pebble.Sync); err != nil {
 		return time.Time{}, fmt.Errorf("history: retention: %w", err)
 	}
 	h.log.Info("history: expired events", "from", unixToTime(dayStart(oldest)).Format(time.DateOnly), "before", keep.Format(time.DateOnly))
