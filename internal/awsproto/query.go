@@ -228,7 +228,7 @@ func decodeMap(vals url.Values, name string, fv reflect.Value) error {
 // without encoding/xml, byte for byte as encoding/xml writes them (see flatPlanOf); anything
 // else goes through encoding/xml.
 func WriteQuery(w http.ResponseWriter, action, xmlns, requestID string, out any) error {
-	if b, ok := appendFlatQuery(nil, action, xmlns, requestID, out); ok {
+	if b, ok := appendFlatQuery(make([]byte, 0, 1024), action, xmlns, requestID, out); ok {
 		return writeXML(w, requestID, b)
 	}
 	b, err := marshalQuery(action, xmlns, requestID, out)
