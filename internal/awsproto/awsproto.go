@@ -36,5 +36,5 @@ const (
 
 // SetRequestID sets the request-ID header that every response carries.
 func SetRequestID(w http.ResponseWriter, id string) {
-	w.Header().Set("x-amzn-RequestId", id)
+	w.Header()[HeaderRequestID] = []string{id} // HeaderRequestID is in canonical form
 }

@@ -3,6 +3,7 @@ package awsproto
 import (
 	"bytes"
 	"encoding/xml"
+	"net/http"
 	"testing"
 )
 
@@ -95,4 +96,11 @@ func FuzzFlatQuery(f *testing.F) {
 		checkFlat(t, "GetCallerIdentity", b, rid, &flatOut{UserId: a, Account: b, Arn: a + b})
 		checkFlat(t, "Op", "", rid, &flatTagged{A: a, B: b, C: a, D: b})
 	})
+}
+
+// SetRequestID assigns the header map directly: its key must be in canonical form.
+func TestHeaderRequestIDCanonical(t *testing.T) {
+	if got := http.CanonicalHeaderKey(HeaderRequestID); got != HeaderRequestID {
+		t.Fatalf("HeaderRequestID %q is not canonical (%q)", HeaderRequestID, got)
+	}
 }
