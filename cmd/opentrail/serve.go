@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -548,7 +547,7 @@ func newJournalRecorder(j *journal.Journal) journalRecorder {
 }
 
 func (r journalRecorder) Record(ctx context.Context, e *opentrail.Event) error {
-	b, err := json.Marshal(e)
+	b, err := server.MarshalEvent(e) // json.Marshal's bytes, without reflection
 	if err != nil {
 		return fmt.Errorf("encode record: %w", err)
 	}
