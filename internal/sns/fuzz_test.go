@@ -23,6 +23,7 @@ func FuzzPublishInput(f *testing.F) {
 		"Message=m&MessageAttributes.entry.1.Name=l&MessageAttributes.entry.1.Value.DataType=String.Array&MessageAttributes.entry.1.Value.StringValue=%5B1%2C%22a%22%5D",
 		"Message=m&MessageAttributes.entry.11.Name=x&MessageAttributes.entry.1.Name=",
 		"Message=%ff&Subject=%0a",
+		"Message=m&MessageAttributes.entry.1.Name=a&MessageAttributes.entry.1.Value.DataType=String.%ff&MessageAttributes.entry.1.Value.StringValue=0",
 	} {
 		f.Add(s)
 	}

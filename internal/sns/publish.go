@@ -217,7 +217,7 @@ func parseMessageAttributes(entries []*msgAttrEntry) (map[string]MessageAttribut
 		}
 		typ := e.Value.DataType
 		base, _, _ := strings.Cut(typ, ".")
-		if len(typ) > maxAttrTypeLen || (base != "String" && base != "Number" && base != "Binary") || strings.HasSuffix(typ, ".") {
+		if len(typ) > maxAttrTypeLen || (base != "String" && base != "Number" && base != "Binary") || strings.HasSuffix(typ, ".") || !validTypeLabel(typ) {
 			return nil, 0, parameterValue("The message attribute '%s' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.", name)
 		}
 		var value string
@@ -251,6 +251,18 @@ func parseMessageAttributes(entries []*msgAttrEntry) (map[string]MessageAttribut
 		out[name] = MessageAttribute{Type: typ, Value: value}
 	}
 	return out, size, nil
+}
+
+// validTypeLabel reports whether a data type (a base type and an optional custom label) uses
+// only the characters AWS allows in custom type labels: A-Z a-z 0-9 _ - and '.'.
+func validTypeLabel(typ string) bool {
+	for i := 0; i < len(typ); i++ {
+		c := typ[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkAttrName applies AWS's message attribute name rules: 1–256 characters from
