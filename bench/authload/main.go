@@ -31,6 +31,9 @@ import (
 
 const body = "Action=GetCallerIdentity&Version=2011-06-15"
 
+// maxInFlight bounds the requests in flight in the open loop.
+const maxInFlight = 4096
+
 func main() {
 	endpoint := flag.String("endpoint", "http://127.0.0.1:8470", "server URL")
 	key := flag.String("key", os.Getenv("AWS_ACCESS_KEY_ID"), "access key ID")
@@ -51,7 +54,10 @@ func main() {
 		writeWrk(*wrkScript, hdr)
 		return
 	}
-	tr := &http.Transport{MaxIdleConnsPerHost: *conns + 16, MaxConnsPerHost: 0, DisableCompression: true}
+	// Keep every connection the run opens: in the open loop, requests in flight can outnumber
+	// -c for a moment, and closing the surplus connections afterwards (the default idle limit)
+	// would make the next burst dial new ones, measuring connection set-up, not the server.
+	tr := &http.Transport{MaxIdleConnsPerHost: max(*conns+16, maxInFlight), MaxConnsPerHost: 0, DisableCompression: true}
 	client := &http.Client{Transport: tr}
 	do := func() (time.Duration, bool) {
 		req, _ := http.NewRequest(http.MethodPost, *endpoint+"/", strings.NewReader(body))
@@ -102,7 +108,7 @@ func main() {
 		}
 	} else {
 		interval := time.Second / time.Duration(*rate)
-		sem := make(chan struct{}, 4096)
+		sem := make(chan struct{}, maxInFlight)
 		next := time.Now()
 		for ctx.Err() == nil {
 			next = next.Add(interval)

@@ -18,12 +18,21 @@ P=$(port)
 OTPID=$!
 until curl -fs http://127.0.0.1:$P/health >/dev/null; do sleep 0.1; done
 "$W/authload" -endpoint http://127.0.0.1:$P -key $KEY -secret $SECRET -wrk-script "$W/gci.lua"
+echo "== machine: $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+cpu() { awk '{print $14+$15}' /proc/$OTPID/stat; } # server CPU time, clock ticks
 echo "== opentrail: wrk, 2 threads, 64 connections, $D (max throughput)"
-wrk -t2 -c64 -d"$D" -s "$W/gci.lua" --latency http://127.0.0.1:$P/ | grep -E 'Requests/sec|50%|99%|Non-2xx' || true
+C0=$(cpu)
+wrk -t2 -c64 -d"$D" -s "$W/gci.lua" --latency http://127.0.0.1:$P/ >"$W/wrk1.txt" || true
+C1=$(cpu)
+grep -E 'Requests/sec|50%|99%|Non-2xx|requests in' "$W/wrk1.txt" || true
+N=$(awk '/requests in/{print $1}' "$W/wrk1.txt")
+# Server CPU per request: on a shared machine the rate varies with other load, this less so.
+echo "server CPU: $(( (C1-C0)*1000000/$(getconf CLK_TCK)/${N:-1} )) us per request"
 MAX=$(wrk -t2 -c64 -d"$D" -s "$W/gci.lua" http://127.0.0.1:$P/ | awk '/Requests\/sec/{printf "%d", $2}')
 echo "== opentrail: max again: $MAX req/s; now open loop at half of it"
 "$W/authload" -endpoint http://127.0.0.1:$P -key $KEY -secret $SECRET -rate $((MAX/2)) -d "$D"
 echo "opentrail peak RSS: $(grep VmHWM /proc/$OTPID/status)"
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill $OTPID; wait $OTPID 2>/dev/null || true
 
 MP=$(port)

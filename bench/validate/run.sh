@@ -75,7 +75,8 @@ GWPORT=$(port)
 GW=http://127.0.0.1:$GWPORT
 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY ROOT_ACCESS_KEY=$KEY ROOT_SECRET_KEY=$SECRET \
   "$VGW" --port 127.0.0.1:$GWPORT --quiet --keep-alive posix "$W/s3" >"$W/versitygw.log" 2>&1 &
-PIDS+=($!)
+GWPID=$!
+PIDS+=($GWPID)
 wait_for versitygw 30 curl -s -o /dev/null "$GW/"
 OTPORT=$(port)
 OT=http://127.0.0.1:$OTPORT
@@ -100,19 +101,6 @@ aws cloudtrail start-logging --endpoint-url "$OT" --name $TRAIL
 
 LOGDIR=$W/s3/$BUCKET/AWSLogs/$ACCOUNT/CloudTrail
 DIGDIR=$W/s3/$BUCKET/AWSLogs/$ACCOUNT/CloudTrail-Digest
-# delivered: uncompressed bytes of the log files delivered so far (files being written may
-# be cut: an estimate).
-delivered() { find "$LOGDIR" -name '*.json.gz' -print0 2>/dev/null | xargs -0 -r cat | { gzip -dc 2>/dev/null || true; } | wc -c; }
-echo "== load: wrk, $CONNS connections, signed STS GetCallerIdentity calls in 15 s rounds until $TARGET_MB MB are delivered"
-"$W/authload" -endpoint "$OT" -key $KEY -secret $SECRET -wrk-script "$W/gci.lua"
-for round in $(seq 20); do
-  timeout --kill-after=10 75 wrk -t2 -c"$CONNS" -d15s -s "$W/gci.lua" "$OT/" | grep -E 'requests in|Non-2xx' || true
-  D=$(delivered)
-  echo "   round $round: $((D / 1000000)) MB delivered"
-  [ "$D" -lt $((TARGET_MB * 1000000)) ] || break
-done
-
-echo "== waiting for delivery and the final digest"
 count() { echo "$(find "$LOGDIR" -name '*.json.gz' 2>/dev/null | wc -l)/$(find "$DIGDIR" -name '*.json.gz' 2>/dev/null | wc -l)"; }
 # Let the backlog drain before stopping the trail: delivered files stop appearing.
 stable() { # stable SECONDS DEADLINE: the file counts stay the same for SECONDS
@@ -125,6 +113,20 @@ stable() { # stable SECONDS DEADLINE: the file counts stay the same for SECONDS
     sleep 1
   done
 }
+# delivered: uncompressed bytes of the log files delivered so far (files being written may
+# be cut: an estimate).
+delivered() { find "$LOGDIR" -name '*.json.gz' -print0 2>/dev/null | xargs -0 -r cat | { gzip -dc 2>/dev/null || true; } | wc -c; }
+echo "== load: wrk, $CONNS connections, signed STS GetCallerIdentity calls in 15 s rounds until $TARGET_MB MB are delivered"
+"$W/authload" -endpoint "$OT" -key $KEY -secret $SECRET -wrk-script "$W/gci.lua"
+for round in $(seq 20); do
+  timeout --kill-after=10 75 wrk -t2 -c"$CONNS" -d15s -s "$W/gci.lua" "$OT/" | grep -E 'requests in|Non-2xx' || true
+  stable 3 600 # the delivery backlog drained
+  D=$(delivered)
+  echo "   round $round: $((D / 1000000)) MB delivered"
+  [ "$D" -lt $((TARGET_MB * 1000000)) ] || break
+done
+
+echo "== waiting for delivery and the final digest"
 stable 5 600
 aws cloudtrail stop-logging --endpoint-url "$OT" --name $TRAIL
 # The StopLogging call's own log file, then the chain's final digest.
@@ -162,19 +164,25 @@ check() {
   grep -q INVALID "$3" && die "$1: INVALID files: $(grep INVALID "$3" | head)"
   echo "${BASH_REMATCH[2]} ${BASH_REMATCH[4]}"
 }
-# timed NAME CMD...: run CMD under /usr/bin/time, check it, print the wall time and the CPU
-# time (user + system) in seconds.
+# gwcpu: CPU time versitygw has used so far, in clock ticks.
+gwcpu() { awk '{print $14 + $15}' "/proc/$GWPID/stat"; }
+TICK=$(getconf CLK_TCK)
+# timed NAME CMD...: run CMD under /usr/bin/time, check it, print the wall time, the CPU time
+# (user + system) and versitygw's CPU time during the run, in seconds.
 timed() {
-  local name=$1 rc=0; shift
+  local name=$1 rc=0 g0 g1; shift
+  g0=$(gwcpu)
   /usr/bin/time -f '%e %U %S %M' -o "$W/time" timeout --kill-after=10 1800 "$@" >"$W/out" 2>"$W/err" || rc=$?
+  g1=$(gwcpu)
   [ $rc = 0 ] || die "$name exited $rc: $(tail -5 "$W/err")"
   read -r wall user sys rss <"$W/time"
+  local gw; gw=$(awk -v t="$TICK" -v a="$g0" -v b="$g1" 'BEGIN {printf "%.2f", (b - a) / t}')
   local c; c=$(check "$name" "$W/out" "$W/err")
   [ "$c" = "$NDIGESTS $NLOGS" ] || die "$name validated $c (digests logs), the bucket has $NDIGESTS $NLOGS"
   cat "$W/out" "$W/err" >"$W/$name.report"
-  printf '%-9s wall %7.2f s  user %7.2f s  sys %6.2f s  maxrss %6d KB  %8.1f MB/s  (%s digests, %s log files valid)\n' \
-    "$name" "$wall" "$user" "$sys" "$rss" "$(awk -v b="$RAWBYTES" -v t="$wall" 'BEGIN {printf "%.1f", b / 1e6 / t}')" ${c% *} ${c#* } >&2
-  echo "$wall $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')"
+  printf '%-9s wall %7.2f s  user %7.2f s  sys %6.2f s  maxrss %6d KB  versitygw CPU %6.2f s  %8.1f MB/s  (%s digests, %s log files valid)\n' \
+    "$name" "$wall" "$user" "$sys" "$rss" "$gw" "$(awk -v b="$RAWBYTES" -v t="$wall" 'BEGIN {printf "%.1f", b / 1e6 / t}')" ${c% *} ${c#* } >&2
+  echo "$wall $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}') $gw"
 }
 # median N: the median of column N.
 median() { awk -v c="$1" '{print $c}' | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -212,11 +220,11 @@ done
 echo "== result: $NDIGESTS digests, $NLOGS log files, $MB MB uncompressed, medians of $REPS runs"
 for v in "aws cloudtrail validate-logs:aws" "opentrail validate-logs --s3-endpoint:ot" \
   "  the same, only the CLI's checks:cli" "opentrail validate-logs --data-dir:dir"; do
-  echo "${v%%:*} $(median 1 <"$W/${v##*:}.t") $(median 2 <"$W/${v##*:}.t")"
-done | awk -v b="$RAWBYTES" 'BEGIN { printf "%-38s %8s %8s %7s %8s %7s\n", "", "wall", "MB/s", "ratio", "CPU", "ratio" } {
-  name = $0; sub(/ [^ ]+ [^ ]+$/, "", name); wall = $(NF - 1); cpu = $NF
+  echo "${v%%:*} $(median 1 <"$W/${v##*:}.t") $(median 2 <"$W/${v##*:}.t") $(median 3 <"$W/${v##*:}.t")"
+done | awk -v b="$RAWBYTES" 'BEGIN { printf "%-38s %8s %8s %7s %8s %7s %9s\n", "", "wall", "MB/s", "ratio", "CPU", "ratio", "S3 CPU" } {
+  name = $0; sub(/ [^ ]+ [^ ]+ [^ ]+$/, "", name); wall = $(NF - 2); cpu = $(NF - 1); gw = $NF
   if (NR == 1) { aw = wall; ac = cpu }
-  printf "%-38s %6.2f s %8.1f %6.1fx %6.2f s %6.1fx\n", name, wall, b / 1e6 / wall, aw / wall, cpu, ac / cpu }'
+  printf "%-38s %6.2f s %8.1f %6.1fx %6.2f s %6.1fx %7.2f s\n", name, wall, b / 1e6 / wall, aw / wall, cpu, ac / cpu, gw }'
 if [ "${HOLD:-0}" = 1 ]; then
   { declare -p AWSCMD OTCMD CLICMD DIRCMD; echo "export AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL_S3=$GW AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER="; echo "RAWBYTES=$RAWBYTES"; } >"$W/env"
   echo "holding; the commands are in $W/env; interrupt to stop"
