@@ -107,8 +107,10 @@ type record struct {
 // route turns a batch of records into deliveries, stored with the advanced cursor.
 func (s *Service) route(batch []readahead.Item) error {
 	var items []*delivery
-	for _, it := range batch {
-		items = append(items, s.routeRecord(it.Seq, it.Payload)...)
+	if s.anyDefaultRules() {
+		for _, it := range batch {
+			items = append(items, s.routeRecord(it.Seq, it.Payload)...)
+		}
 	}
 	b := s.store.NewBatch()
 	for _, d := range items {
@@ -119,12 +121,34 @@ func (s *Service) route(batch []readahead.Item) error {
 	if err := b.Put(keyCursor, batch[len(batch)-1].Seq); err != nil {
 		return internal("cursor", err)
 	}
-	if err := b.Commit(); err != nil {
+	// A batch that queued nothing only moves the cursor: routing those records again after a
+	// machine crash queues nothing again, so it need not wait for the disk.
+	commit := b.Commit
+	if len(items) == 0 {
+		commit = b.CommitUnsynced
+	}
+	if err := commit(); err != nil {
 		return internal("commit", err)
 	}
 	s.q.add(items...)
 	s.cursor.Store(batch[len(batch)-1].Seq)
 	return nil
+}
+
+// anyDefaultRules reports whether any account's default bus has a rule that can match. When
+// none has (the common case on a server without rules), a batch of records needs no envelopes:
+// only the cursor moves.
+func (s *Service) anyDefaultRules() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for ref, b := range s.buses {
+		if ref.Name == DefaultBus {
+			if set := b.compiled(); set != nil && set.Len() > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Envelope builds the EventBridge event of a CloudTrail record (cloudtrail-wire.md §6).

@@ -938,7 +938,7 @@ func TestOpenRebuildsFormatV1(t *testing.T) {
 	if err := h.Index(context.Background(), 7, old.json()); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.db.Set(keyFormat, []byte(formatV1), pebble.Sync); err != nil {
+	if err := h.db.Set(keyFormat, []byte(formatV1), pebble.NoSync); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Close(); err != nil {

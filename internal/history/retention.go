@@ -87,7 +87,9 @@ func (h *History) Expire(ctx context.Context) (time.Time, error) {
 	if !found {
 		return keep, nil
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	// Not synced (the store has no WAL): deletions lost in a crash are made again by the
+	// next pass, which Run starts with.
+	if err := b.Commit(pebble.NoSync); err != nil {
 		return time.Time{}, fmt.Errorf("history: retention: %w", err)
 	}
 	h.log.Info("history: expired events", "from", unixToTime(dayStart(oldest)).Format(time.DateOnly), "before", keep.Format(time.DateOnly))

@@ -74,6 +74,16 @@ func (s *Store) Put(key string, v any) error {
 	return b.Commit()
 }
 
+// PutUnsynced writes v (as JSON) at key without waiting for the disk (see
+// Batch.CommitUnsynced).
+func (s *Store) PutUnsynced(key string, v any) error {
+	b := s.NewBatch()
+	if err := b.Put(key, v); err != nil {
+		return err
+	}
+	return b.CommitUnsynced()
+}
+
 // Delete removes key, durably. Deleting a missing key is not an error.
 func (s *Store) Delete(key string) error {
 	b := s.NewBatch()
@@ -137,6 +147,20 @@ func (b *Batch) DeletePrefix(prefix string) {
 func (b *Batch) Commit() error {
 	defer b.b.Close()
 	if err := b.b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("kv commit: %w", err)
+	}
+	return nil
+}
+
+// CommitUnsynced applies the batch without waiting for fsync. It survives the process being
+// killed (it is in the operating system's cache) and becomes durable with the next Commit
+// (the log is sequential) or flush; a machine crash before then may lose it. For writes that
+// can be made again, such as a consumer's cursor over records that produced nothing: a busy
+// server otherwise syncs this store for every batch, and the journal's fsync of every API
+// call waits behind those syncs on the same disk.
+func (b *Batch) CommitUnsynced() error {
+	defer b.b.Close()
+	if err := b.b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("kv commit: %w", err)
 	}
 	return nil

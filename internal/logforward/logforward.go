@@ -217,7 +217,13 @@ func (f *Forwarder) forward(ctx context.Context, batch []item) error {
 		}
 	}
 	last := batch[len(batch)-1].seq
-	if err := f.opts.Store.Put(keyCursor, last); err != nil {
+	// A batch that forwarded nothing moves the cursor without waiting for the disk (see
+	// kv.Batch.CommitUnsynced): forwarding those records again forwards nothing again.
+	put := f.opts.Store.Put
+	if len(order) == 0 {
+		put = f.opts.Store.PutUnsynced
+	}
+	if err := put(keyCursor, last); err != nil {
 		return fmt.Errorf("logforward: store cursor: %w", err)
 	}
 	f.mu.Lock()
