@@ -452,6 +452,7 @@ func openApp(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.
 	if err != nil {
 		return nil, err
 	}
+	a.startJournalRetention(ctx, jr, store, hist, now, log, dl, fwd, eventsSvc)
 
 	rec := newJournalRecorder(jr) // shared with the S3 gateway
 	srv := server.New(server.Config{

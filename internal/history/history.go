@@ -251,6 +251,17 @@ func (h *History) get(key []byte) ([]byte, error) {
 // consumer resumes the journal at Cursor()+1.
 func (h *History) Cursor() uint64 { return h.cursor.Load() }
 
+// DurableCursor flushes the index and returns a cursor that survives a crash: every record
+// up to it is on disk. (Cursor may be ahead of what a crash keeps: the store has no WAL.)
+// The journal must keep the records after it.
+func (h *History) DurableCursor() (uint64, error) {
+	c := h.Cursor()
+	if err := h.db.Flush(); err != nil {
+		return 0, fmt.Errorf("history: flush: %w", err)
+	}
+	return c, nil
+}
+
 // Close flushes and closes the database. Follow, Run and Lookup must have returned.
 func (h *History) Close() error {
 	// Without a WAL, the memtable is lost at close unless flushed; flushing saves indexing

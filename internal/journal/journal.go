@@ -402,6 +402,38 @@ func (j *Journal) TruncateFront(seq uint64) error {
 	return nil
 }
 
+// TruncateFrontBefore is TruncateFront(seq) limited to segments last written before t (the
+// segment file's modification time), oldest first: it deletes the leading run of segments
+// all of whose records are below seq and that no append has touched since t. It is how a
+// retention policy ("keep at least 90 days, and everything a consumer still needs") deletes.
+func (j *Journal) TruncateFrontBefore(seq uint64, t time.Time) error {
+	entries, err := j.fs.ReadDir(j.dir)
+	if err != nil {
+		return fmt.Errorf("journal: truncate front: %w", err)
+	}
+	mtimes := make(map[string]time.Time, len(entries))
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil {
+			mtimes[e.Name()] = info.ModTime()
+		}
+	}
+	j.mu.Lock()
+	segs := slices.Clone(j.segs)
+	j.mu.Unlock()
+	cut := uint64(0)
+	for i := 0; i+1 < len(segs) && segs[i+1].first <= seq; i++ {
+		m, ok := mtimes[segmentName(segs[i].first)]
+		if !ok || !m.Before(t) {
+			break
+		}
+		cut = segs[i+1].first
+	}
+	if cut == 0 {
+		return nil
+	}
+	return j.TruncateFront(cut)
+}
+
 // Close commits the appends already queued, stops the writer and closes the files. Appends
 // and reads after Close return ErrClosed. Readers must still be closed by their owners.
 func (j *Journal) Close() error {

@@ -552,6 +552,53 @@ func TestTruncateFront(t *testing.T) {
 	checkRecords(t, readAll(t, j, j.FirstSeq()), int(j.FirstSeq()), int(last+5-j.FirstSeq()+1))
 }
 
+// TestTruncateFrontBefore: only segments last written before the time go, oldest first, and
+// never past seq.
+func TestTruncateFrontBefore(t *testing.T) {
+	dir := t.TempDir()
+	j := openJournal(t, dir, journal.Options{SegmentSize: 500})
+	defer j.Close()
+	appendN(t, j, 1, 100)
+	segs := segmentFiles(t, dir)
+	if len(segs) < 5 {
+		t.Fatalf("segments %v; want at least 5", segs)
+	}
+	old, now := time.Now().Add(-100*24*time.Hour), time.Now()
+	// The first three segments are old, the fourth recent, the rest old again.
+	for i, name := range segs {
+		m := old
+		if i == 3 {
+			m = now
+		}
+		if err := os.Chtimes(filepath.Join(dir, name), m, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cutoff := now.Add(-90 * 24 * time.Hour)
+	// seq inside the second segment: only the first may go.
+	var second uint64
+	fmt.Sscanf(segs[1], "%020d.seg", &second)
+	if err := j.TruncateFrontBefore(second+1, cutoff); err != nil {
+		t.Fatal(err)
+	}
+	if got := segmentFiles(t, dir); !slices.Equal(got, segs[1:]) {
+		t.Fatalf("after TruncateFrontBefore(%d) = %v; want %v", second+1, got, segs[1:])
+	}
+	// Every record is below seq now, but the fourth segment is recent: it and what follows stay.
+	if err := j.TruncateFrontBefore(1000, cutoff); err != nil {
+		t.Fatal(err)
+	}
+	if got := segmentFiles(t, dir); !slices.Equal(got, segs[3:]) {
+		t.Fatalf("after TruncateFrontBefore(1000) = %v; want %v", got, segs[3:])
+	}
+	var fourth uint64
+	fmt.Sscanf(segs[3], "%020d.seg", &fourth)
+	if j.FirstSeq() != fourth {
+		t.Errorf("FirstSeq = %d; want %d", j.FirstSeq(), fourth)
+	}
+	checkRecords(t, readAll(t, j, fourth), int(fourth), 100-int(fourth)+1)
+}
+
 func TestCursors(t *testing.T) {
 	dir := t.TempDir()
 	j := openJournal(t, dir, journal.Options{})

@@ -32,6 +32,14 @@ func Open(dir string, logger *slog.Logger) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
+// Sync makes every write committed so far durable, CommitUnsynced ones included.
+func (s *Store) Sync() error {
+	if err := s.db.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("kv sync: %w", err)
+	}
+	return nil
+}
+
 // Close flushes and closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
