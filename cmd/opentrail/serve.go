@@ -297,7 +297,9 @@ func (a *app) startConsumers(ctx context.Context, jr *journal.Journal, hist *his
 		}()
 	}
 	run("history", func(ctx context.Context) error {
-		r := jr.NewReader(hist.Cursor() + 1)
+		// A rebuilt index starts at cursor 0; retention may have deleted the journal's
+		// oldest segments (older than Event History keeps): start at the oldest kept.
+		r := jr.NewReader(max(hist.Cursor()+1, jr.FirstSeq()))
 		defer r.Close()
 		return hist.Follow(ctx, journalSource{r})
 	})
