@@ -255,6 +255,11 @@ func (c *chunkReader) header() error {
 		if c.trailer {
 			return c.readTrailer()
 		}
+		// The body ends with the final chunk's empty line: "0;chunk-signature=...\r\n\r\n".
+		var crlf [2]byte
+		if _, err := io.ReadFull(c.br, crlf[:]); err != nil || crlf != [2]byte{'\r', '\n'} {
+			return errChunkSignature
+		}
 		return nil
 	}
 	return nil
