@@ -24,6 +24,7 @@ import (
 
 	"github.com/opentrail/opentrail"
 	"github.com/opentrail/opentrail/internal/server"
+	"github.com/opentrail/opentrail/internal/testserver"
 )
 
 const (
@@ -207,25 +208,8 @@ func (e *env) clientFor(key, secret, region string) *cloudwatchlogs.Client {
 		Credentials:      credentials.NewStaticCredentialsProvider(key, secret, ""),
 		BaseEndpoint:     aws.String(e.http.URL),
 		RetryMaxAttempts: 1,
-		HTTPClient:       &http.Client{Transport: hideWriterTo{http.DefaultTransport}},
+		HTTPClient:       &http.Client{Transport: testserver.HideWriterTo{RT: http.DefaultTransport}},
 	})
-}
-
-// hideWriterTo works around a client-side race of smithy-go with fast (loopback) servers:
-// smithy closes the request body as soon as the response headers arrive, after which its
-// body's WriteTo returns io.EOF; when net/http's write loop then finishes the request body
-// through WriteTo, it takes the io.EOF for a write error and closes the connection under a
-// response body still being read ("use of closed network connection" on responses of a few
-// hundred kB). Hiding WriteTo makes net/http use Read, which returns a clean EOF.
-type hideWriterTo struct{ rt http.RoundTripper }
-
-func (h hideWriterTo) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		body := req.Body
-		req = req.Clone(req.Context())
-		req.Body = struct{ io.ReadCloser }{body}
-	}
-	return h.rt.RoundTrip(req)
 }
 
 // raw sends a signed JSON request as account A in region1 and returns the status and body.

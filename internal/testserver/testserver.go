@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -242,14 +243,37 @@ func (s *Server) StartAgain() {
 }
 
 // Config returns an AWS configuration for the given static credentials (token may be empty).
+// Its HTTP client works around smithy-go's loopback race (see HideWriterTo).
 func (s *Server) Config(accessKeyID, secret, token string) aws.Config {
+	rt := s.client.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
 	return aws.Config{
-		HTTPClient:       s.client,
+		HTTPClient:       &http.Client{Transport: HideWriterTo{rt}},
 		Region:           Region,
 		Credentials:      credentials.NewStaticCredentialsProvider(accessKeyID, secret, token),
 		BaseEndpoint:     aws.String(s.URL),
 		RetryMaxAttempts: 1,
 	}
+}
+
+// HideWriterTo works around a client-side race of smithy-go with fast (loopback) servers:
+// smithy closes the request body as soon as the response headers arrive, after which its
+// body's WriteTo returns io.EOF; when net/http's write loop then finishes the request body
+// through WriteTo, it takes the io.EOF for a write error and closes the connection under a
+// response body still being read ("use of closed network connection" on responses of a few
+// hundred kB). Hiding WriteTo makes net/http use Read, which returns a clean EOF.
+type HideWriterTo struct{ RT http.RoundTripper }
+
+// RoundTrip implements http.RoundTripper.
+func (h HideWriterTo) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		body := req.Body
+		req = req.Clone(req.Context())
+		req.Body = struct{ io.ReadCloser }{body}
+	}
+	return h.RT.RoundTrip(req)
 }
 
 // RootConfig returns an AWS configuration with the first account's root credentials.
