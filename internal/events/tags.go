@@ -75,6 +75,14 @@ func (s *Service) taggableLocked(c *server.Call, arn string) (*bus, *rule, error
 }
 
 // setTagsLocked stores new tags on a bus or a rule; s.mu must be held.
+// tagsOf returns the tags of the resource taggableLocked found: the rule's, or the bus's.
+func tagsOf(b *bus, r *rule) []Tag {
+	if r != nil {
+		return r.Tags
+	}
+	return b.Tags
+}
+
 func (s *Service) setTagsLocked(c *server.Call, b *bus, r *rule, tags []Tag) error {
 	ref := busRef{c.Account(), c.Region, b.Name}
 	if r != nil {
@@ -111,10 +119,7 @@ func (s *Service) tagResource(ctx context.Context, c *server.Call, in *tagResour
 	if err != nil {
 		return nil, err
 	}
-	have := b.Tags
-	if r != nil {
-		have = r.Tags
-	}
+	have := tagsOf(b, r)
 	tags, err := mergeTags(have, in.Tags)
 	if err != nil {
 		return nil, err
@@ -134,10 +139,7 @@ func (s *Service) untagResource(ctx context.Context, c *server.Call, in *untagRe
 	if err != nil {
 		return nil, err
 	}
-	have := b.Tags
-	if r != nil {
-		have = r.Tags
-	}
+	have := tagsOf(b, r)
 	var tags []Tag
 	for _, t := range have {
 		drop := false
@@ -168,9 +170,5 @@ func (s *Service) listTagsForResource(ctx context.Context, c *server.Call, in *l
 	if err != nil {
 		return nil, err
 	}
-	tags := b.Tags
-	if r != nil {
-		tags = r.Tags
-	}
-	return &listTagsOutput{Tags: append([]Tag{}, tags...)}, nil
+	return &listTagsOutput{Tags: append([]Tag{}, tagsOf(b, r)...)}, nil
 }

@@ -44,7 +44,8 @@ type countingWriter struct {
 	status     int
 	n          int64
 	headerSent bool
-	held       []byte
+	held       byte // the last body byte written, not yet passed on
+	holding    bool // whether held is set
 }
 
 func (c *countingWriter) WriteHeader(code int) {
@@ -75,10 +76,10 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if len(c.held) > 0 {
-		n, err := c.ResponseWriter.Write(c.held)
+	if c.holding {
+		n, err := c.ResponseWriter.Write([]byte{c.held})
 		c.n += int64(n)
-		c.held = c.held[:0]
+		c.holding = false
 		if err != nil {
 			return 0, err
 		}
@@ -91,22 +92,27 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 			return n, err
 		}
 	}
-	c.held = append(c.held, p[last])
+	c.held, c.holding = p[last], true
 	return len(p), nil
 }
 
 // finish sends what was held back.
 func (c *countingWriter) finish() {
 	c.sendHeader()
-	if len(c.held) > 0 {
-		n, _ := c.ResponseWriter.Write(c.held)
+	if c.holding {
+		n, _ := c.ResponseWriter.Write([]byte{c.held})
 		c.n += int64(n)
-		c.held = c.held[:0]
+		c.holding = false
 	}
 }
 
 // pending is the number of body bytes held back.
-func (c *countingWriter) pending() int64 { return int64(len(c.held)) }
+func (c *countingWriter) pending() int64 {
+	if c.holding {
+		return 1
+	}
+	return 0
+}
 
 // Unwrap lets http.ResponseController reach Flush and deadlines.
 func (c *countingWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

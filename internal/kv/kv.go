@@ -74,22 +74,22 @@ func (s *Store) GetRaw(key string) ([]byte, error) {
 }
 
 // Put writes v (as JSON) at key, durably.
-func (s *Store) Put(key string, v any) error {
-	b := s.NewBatch()
-	if err := b.Put(key, v); err != nil {
-		return err
-	}
-	return b.Commit()
-}
+func (s *Store) Put(key string, v any) error { return s.put(key, v, (*Batch).Commit) }
 
 // PutUnsynced writes v (as JSON) at key without waiting for the disk (see
 // Batch.CommitUnsynced).
 func (s *Store) PutUnsynced(key string, v any) error {
+	return s.put(key, v, (*Batch).CommitUnsynced)
+}
+
+// put writes v at key in a batch of its own, committed with commit.
+func (s *Store) put(key string, v any, commit func(*Batch) error) error {
 	b := s.NewBatch()
 	if err := b.Put(key, v); err != nil {
+		b.b.Close()
 		return err
 	}
-	return b.CommitUnsynced()
+	return commit(b)
 }
 
 // Delete removes key, durably. Deleting a missing key is not an error.

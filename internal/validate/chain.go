@@ -48,9 +48,7 @@ func hashLog(body []byte) (hash string, truncated, trailing bool, err error) {
 	br := bytes.NewReader(body)
 	zr, err := gzip.NewReader(br)
 	switch {
-	case errors.Is(err, io.EOF):
-		return hex.EncodeToString(h.Sum(nil)), true, false, nil
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return hex.EncodeToString(h.Sum(nil)), true, false, nil
 	case err != nil:
 		return "", false, false, err
