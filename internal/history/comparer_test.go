@@ -68,3 +68,25 @@ func FuzzSplitKey(f *testing.F) {
 		}
 	})
 }
+
+// Tables never mix namespaces or index kinds: the metadata (rewritten by every batch) apart
+// from the entries, the entries apart from the index, each index kind apart from the next.
+func TestSpanEnd(t *testing.T) {
+	entry := appendSuffix(familyPrefix(nil, 20000, "123456789012", "us-east-1", kindEvent, ""), pos{sec: 1, seq: 1})
+	index := appendSuffix(familyPrefix(nil, 20000, "123456789012", "us-east-1", indexMgmt|byte(attrEventName), "GetCallerIdentity"), pos{sec: 1, seq: 1})
+	for _, c := range []struct {
+		start, want []byte
+	}{
+		{nil, []byte{nsDay}},
+		{keyCursor, []byte{nsDay}},
+		{keyFormat, []byte{nsDay}},
+		{entry, []byte{nsIndex}},
+		{index, []byte{nsIndex, indexMgmt | byte(attrEventName) + 1}},
+		{[]byte{nsIndex, 0xff}, nil},
+		{[]byte{nsIndex + 1}, nil},
+	} {
+		if got := spanEnd(c.start); !bytes.Equal(got, c.want) {
+			t.Errorf("spanEnd(%x) = %x, want %x", c.start, got, c.want)
+		}
+	}
+}

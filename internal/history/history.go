@@ -309,8 +309,13 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 // range, a flushed table would span from the entries to the last index family, overlapping
 // (and making compactions rewrite) every older table of the partition in between. Apart,
 // the entries of a flush sort before all older entries of their partition, and an index
-// table overlaps only tables of its own kind.
+// table overlaps only tables of its own kind. The metadata (the cursor, rewritten by every
+// batch) has a span of its own too: sharing one with the entries, every flush overlapped the
+// table holding the newest entries, and compactions rewrote it again and again.
 func spanEnd(start []byte) []byte {
+	if len(start) == 0 || start[0] < nsDay {
+		return []byte{nsDay}
+	}
 	if len(start) >= 2 && start[0] == nsIndex {
 		if start[1] == 0xff {
 			return nil
