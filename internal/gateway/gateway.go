@@ -21,6 +21,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -38,6 +39,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -102,6 +104,9 @@ type Gateway struct {
 	log   *slog.Logger
 	proxy *httputil.ReverseProxy
 	keys  *sigv4.KeyCache
+	// spliced counts the response body bytes passed from backend to client on the splicing
+	// path (ResponseWriter.ReadFrom, splice(2) on TCP).
+	spliced atomic.Int64
 }
 
 // New returns a gateway for cfg.
@@ -136,7 +141,7 @@ func New(cfg Config) (*Gateway, error) {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 256
 		t.DisableCompression = true // bodies pass through byte for byte
-		cfg.Transport = t
+		cfg.Transport = newSpliceTransport(t)
 	}
 	g := &Gateway{cfg: cfg, log: cfg.Logger, keys: sigv4.NewKeyCache(1024)}
 	g.proxy = &httputil.ReverseProxy{
@@ -178,6 +183,7 @@ type exchange struct {
 	errCode    string
 	errMsg     string
 	in         *countingReader
+	out        *countingWriter // the client's response, for the transport to splice a body to
 }
 
 type ctxKey struct{}
@@ -187,6 +193,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{start: g.cfg.Now(), reqID: newRequestID(), region: g.cfg.Region}
 	x.op = Classify(r.Method, r.URL, r.Header, r.Host, g.cfg.Domains)
 	cw := &countingWriter{ResponseWriter: w}
+	x.out = cw
 
 	sr, perr := sigv4.Parse(r)
 	if perr != nil {
@@ -250,11 +257,23 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = x.in
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, x))
+	defer func() {
+		// The proxy aborts the response (http.ErrAbortHandler) when a body breaks off:
+		// the client went away or the backend ended early. The request is recorded all the
+		// same, with the bytes that reached the client: reading most of an object and then
+		// dropping the connection must not leave the read unrecorded.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler && x.status == 0 {
+				g.spliced.Add(cw.spliced)
+				x.status = cmp.Or(cw.status, http.StatusOK)
+				_ = g.record(r, x, cw.n)
+			}
+			panic(v)
+		}
+	}()
 	g.proxy.ServeHTTP(cw, r)
-	x.status = cw.status
-	if x.status == 0 {
-		x.status = http.StatusOK
-	}
+	g.spliced.Add(cw.spliced)
+	x.status = cmp.Or(cw.status, http.StatusOK)
 	if err := g.record(r, x, cw.n+cw.pending()); err != nil && g.cfg.FailClosed {
 		// The response must not complete unrecorded: drop the connection with the last
 		// bytes (or the status line) still held back, so the client sees a failed request.

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,6 +137,9 @@ func (m *memRecorder) take() []*opentrail.Event {
 }
 
 type env struct {
+	g       *Gateway
+	bs      *httptest.Server
+	conns   *atomic.Int64 // connections the backend accepted
 	gw      *httptest.Server
 	backend *fakeS3
 	rec     *memRecorder
@@ -144,7 +148,14 @@ type env struct {
 func startEnv(t *testing.T, mode Mode) *env {
 	t.Helper()
 	fb := &fakeS3{objects: map[string][]byte{}, verify: mode == FrontDoor}
-	bs := httptest.NewServer(fb)
+	conns := new(atomic.Int64)
+	bs := httptest.NewUnstartedServer(fb)
+	bs.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	bs.Start()
 	t.Cleanup(bs.Close)
 	bu, _ := url.Parse(bs.URL)
 	rec := &memRecorder{}
@@ -161,7 +172,7 @@ func startEnv(t *testing.T, mode Mode) *env {
 	}
 	gs := httptest.NewServer(g)
 	t.Cleanup(gs.Close)
-	return &env{gw: gs, backend: fb, rec: rec}
+	return &env{g: g, bs: bs, conns: conns, gw: gs, backend: fb, rec: rec}
 }
 
 func (e *env) client(key, secret string) *s3.Client {

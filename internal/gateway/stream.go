@@ -44,8 +44,9 @@ type countingWriter struct {
 	status     int
 	n          int64
 	headerSent bool
-	held       byte // the last body byte written, not yet passed on
-	holding    bool // whether held is set
+	held       byte  // the last body byte written, not yet passed on
+	holding    bool  // whether held is set
+	spliced    int64 // body bytes passed by spliceFrom
 }
 
 func (c *countingWriter) WriteHeader(code int) {
@@ -76,13 +77,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if c.holding {
-		n, err := c.ResponseWriter.Write([]byte{c.held})
-		c.n += int64(n)
-		c.holding = false
-		if err != nil {
-			return 0, err
-		}
+	if err := c.passHeld(); err != nil {
+		return 0, err
 	}
 	last := len(p) - 1
 	if last > 0 {
@@ -96,14 +92,41 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// passHeld sends the byte held back, if any.
+func (c *countingWriter) passHeld() error {
+	if !c.holding {
+		return nil
+	}
+	n, err := c.ResponseWriter.Write([]byte{c.held})
+	c.n += int64(n)
+	c.holding = false
+	return err
+}
+
 // finish sends what was held back.
 func (c *countingWriter) finish() {
 	c.sendHeader()
-	if c.holding {
-		n, _ := c.ResponseWriter.Write([]byte{c.held})
-		c.n += int64(n)
-		c.holding = false
+	_ = c.passHeld()
+}
+
+// spliceFrom passes r on to the client through the ResponseWriter's ReadFrom: net/http sends
+// the header, then TCPConn.ReadFrom splices from the backend's socket to the client's
+// (splice(2): the bytes do not pass through the gateway's memory). It passes nothing (0, nil)
+// before the proxy has decided the response's status, or when the ResponseWriter cannot read
+// from a reader (HTTP/2).
+func (c *countingWriter) spliceFrom(r *io.LimitedReader) (int64, error) {
+	rf, ok := c.ResponseWriter.(io.ReaderFrom)
+	if c.status == 0 || !ok {
+		return 0, nil
 	}
+	c.sendHeader()
+	if err := c.passHeld(); err != nil {
+		return 0, err
+	}
+	n, err := rf.ReadFrom(r)
+	c.n += n
+	c.spliced += n
+	return n, err
 }
 
 // pending is the number of body bytes held back.
