@@ -65,6 +65,9 @@ type osFile struct{ *os.File }
 // Datasync implements Datasyncer with fdatasync(2) where the platform has it, else with Sync.
 func (f osFile) Datasync() error { return datasync(f.File) }
 
+// Writeback implements rangeWriter with sync_file_range(2) where the platform has it.
+func (f osFile) Writeback(off, n int64) error { return writeback(f.File, off, n) }
+
 // Rename implements FS with os.Rename.
 func (OSFS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
 
