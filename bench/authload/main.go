@@ -3,6 +3,7 @@
 //
 //	go run ./bench/authload -endpoint http://127.0.0.1:8470 -key AKID -secret SECRET -c 64 -d 10s
 //	go run ./bench/authload ... -rate 10000 -d 10s     # open loop at a fixed rate: latency percentiles
+//	go run ./bench/authload ... -rate 10000 -lean -c 64 # the same with the lean client (raw.go)
 //	go run ./bench/authload ... -wrk-script out.lua    # write a wrk script with the signed request
 //
 // One signature is reused for the whole run (a signature stays valid for 15 minutes, as on AWS),
@@ -43,6 +44,7 @@ func main() {
 	rate := flag.Int("rate", 0, "requests per second (open loop); 0 means as fast as possible")
 	dur := flag.Duration("d", 10*time.Second, "duration")
 	wrkScript := flag.String("wrk-script", "", "write a wrk Lua script for the signed request and exit")
+	lean := flag.Bool("lean", false, "open loop with the lean client (raw HTTP/1.1 on -c connections; see raw.go)")
 	flag.Parse()
 
 	hdr, err := sign(*endpoint, *key, *secret, *region)
@@ -52,6 +54,13 @@ func main() {
 	}
 	if *wrkScript != "" {
 		writeWrk(*wrkScript, hdr)
+		return
+	}
+	if *lean && *rate > 0 {
+		if err := rawOpenLoop(*endpoint, hdr, *rate, *conns, *dur); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 		return
 	}
 	// Keep every connection the run opens: in the open loop, requests in flight can outnumber
