@@ -461,3 +461,54 @@ func TestGatewayFrontDoorTLS(t *testing.T) {
 		}
 	}
 }
+
+// Front-door authorization evaluates policy conditions with the request's keys: a Deny
+// conditioned on aws:SourceIp applies, an Allow conditioned on s3:prefix allows only that
+// prefix, an Allow conditioned on aws:SecureTransport does not hold over plain HTTP.
+func TestGatewayFrontDoorConditions(t *testing.T) {
+	e := startGatewayEnv(t, "front-door")
+	ctx := testserver.Context(t)
+	for _, k := range []string{"public/a.txt", "secret/b.txt"} {
+		if _, err := e.direct.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String(k), Body: strings.NewReader(k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	iamc := iamapi.NewFromConfig(e.srv.RootConfig())
+	if _, err := iamc.CreateUser(ctx, &iamapi.CreateUserInput{UserName: aws.String("cond")}); err != nil {
+		t.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[
+	 {"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"},
+	 {"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/secret/*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},
+	 {"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::data","Condition":{"StringLike":{"s3:prefix":"public/*"}}},
+	 {"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::data/*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`
+	if _, err := iamc.PutUserPolicy(ctx, &iamapi.PutUserPolicyInput{UserName: aws.String("cond"), PolicyName: aws.String("p"), PolicyDocument: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := iamc.CreateAccessKey(ctx, &iamapi.CreateAccessKeyInput{UserName: aws.String("cond")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(*k.AccessKey.AccessKeyId, *k.AccessKey.SecretAccessKey)
+	check := func(what string, err error, want string) {
+		t.Helper()
+		if got := s3Code(err); got != want || (want == "" && err != nil) {
+			t.Errorf("%s: %v; want %q", what, err, want)
+		}
+	}
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String("public/a.txt")})
+	check("GetObject public/a.txt", err, "")
+	if err == nil {
+		out.Body.Close()
+	}
+	_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("data"), Key: aws.String("secret/b.txt")})
+	check("GetObject secret/b.txt from outside 10.0.0.0/8", err, "AccessDenied")
+	_, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("data"), Prefix: aws.String("public/")})
+	check("ListObjectsV2 prefix public/", err, "")
+	_, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("data"), Prefix: aws.String("secret/")})
+	check("ListObjectsV2 prefix secret/", err, "AccessDenied")
+	_, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("data")})
+	check("ListObjectsV2 without prefix", err, "AccessDenied")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("data"), Key: aws.String("public/new.txt"), Body: strings.NewReader("x")})
+	check("PutObject over plain HTTP", err, "AccessDenied")
+}

@@ -241,7 +241,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if g.cfg.Mode == FrontDoor {
-		allowed, _ := g.cfg.Authorizer.Allowed(x.caller, x.op.Action(), x.op.ResourceARN(), nil)
+		allowed, _ := g.cfg.Authorizer.Allowed(x.caller, x.op.Action(), x.op.ResourceARN(), g.conditions(r, x))
 		if !allowed {
 			g.refuse(cw, r, x, &s3Error{"AccessDenied", "Access Denied", http.StatusForbidden})
 			return
@@ -280,6 +280,40 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	cw.finish()
+}
+
+// conditionHeaders are the request headers S3 offers as condition keys (s3:<header>).
+var conditionHeaders = []string{"x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+	"x-amz-storage-class", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-content-sha256",
+	"x-amz-object-ownership", "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp", "x-amz-grant-write-acp",
+	"x-amz-grant-full-control", "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"}
+
+// conditions are the condition keys of a front-door request for its identity-based policies:
+// the global keys, as the API server sets them (aws:SourceIp, aws:SecureTransport,
+// aws:CurrentTime, aws:PrincipalArn, …), and S3's own that the request carries (s3:prefix,
+// s3:delimiter and s3:max-keys of listings, s3:VersionId, the s3:x-amz-* headers,
+// s3:authType, s3:signatureversion). Keys are lower-cased, as the evaluator looks them up.
+func (g *Gateway) conditions(r *http.Request, x *exchange) map[string][]string {
+	c := server.ConditionKeys(x.caller, sourceIP(r, g.cfg.TrustedProxies), r.TLS != nil, x.start, x.region)
+	q := r.URL.Query()
+	if x.op.Key == "" {
+		for _, k := range []string{"prefix", "delimiter", "max-keys"} {
+			if q.Has(k) {
+				c["s3:"+k] = []string{q.Get(k)}
+			}
+		}
+	}
+	if v := q.Get("versionId"); v != "" {
+		c["s3:versionid"] = []string{v}
+	}
+	for _, h := range conditionHeaders {
+		if v := r.Header.Get(h); v != "" {
+			c["s3:"+h] = []string{v}
+		}
+	}
+	c["s3:authtype"] = []string{map[bool]string{true: "REST-QUERY-STRING", false: "REST-HEADER"}[x.authMeth == "QueryString"]}
+	c["s3:signatureversion"] = []string{"AWS4-HMAC-SHA256"}
+	return c
 }
 
 // refuse answers the request with an S3 XML error and records it — before the response, as

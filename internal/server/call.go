@@ -50,31 +50,38 @@ func (c *Call) SetAdditionalData(key string, v any) {
 	c.extra[key] = v
 }
 
-// ConditionContext returns the global condition keys of this call.
+// ConditionContext is the request's global condition keys (see ConditionKeys).
 func (c *Call) ConditionContext() map[string][]string {
+	return ConditionKeys(c.Caller, c.SourceIP, c.Secure, c.Time, c.Region)
+}
+
+// ConditionKeys returns the global condition keys of a request (lower-cased, as the policy
+// evaluator looks them up) made by caller from sourceIP at t in region, over TLS if secure.
+// The S3 gateway adds its service's keys to them.
+func ConditionKeys(caller *opentrail.Caller, sourceIP string, secure bool, t time.Time, region string) map[string][]string {
 	ctx := map[string][]string{
-		"aws:sourceip":         {c.SourceIP},
-		"aws:securetransport":  {strconv.FormatBool(c.Secure)},
-		"aws:currenttime":      {c.Time.UTC().Format(time.RFC3339)},
-		"aws:epochtime":        {strconv.FormatInt(c.Time.Unix(), 10)},
-		"aws:principalarn":     {c.principalARN()},
-		"aws:principalaccount": {c.Caller.AccountID},
-		"aws:principaltype":    {principalType(c.Caller.Type)},
-		"aws:userid":           {c.Caller.PrincipalID},
-		"aws:requestedregion":  {c.Region},
+		"aws:sourceip":         {sourceIP},
+		"aws:securetransport":  {strconv.FormatBool(secure)},
+		"aws:currenttime":      {t.UTC().Format(time.RFC3339)},
+		"aws:epochtime":        {strconv.FormatInt(t.Unix(), 10)},
+		"aws:principalarn":     {principalARN(caller)},
+		"aws:principalaccount": {caller.AccountID},
+		"aws:principaltype":    {principalType(caller.Type)},
+		"aws:userid":           {caller.PrincipalID},
+		"aws:requestedregion":  {region},
 	}
-	if c.Caller.Type == opentrail.IdentityIAMUser {
-		ctx["aws:username"] = []string{c.Caller.UserName}
+	if caller.Type == opentrail.IdentityIAMUser {
+		ctx["aws:username"] = []string{caller.UserName}
 	}
 	return ctx
 }
 
 // principalARN is aws:PrincipalArn: the role ARN for assumed roles, else the caller ARN.
-func (c *Call) principalARN() string {
-	if c.Caller.Type == opentrail.IdentityAssumedRole {
-		return c.Caller.RoleARN
+func principalARN(c *opentrail.Caller) string {
+	if c.Type == opentrail.IdentityAssumedRole {
+		return c.RoleARN
 	}
-	return c.Caller.ARN
+	return c.ARN
 }
 
 // Authorize checks that the caller may perform action on resource. A denial is an AWS
