@@ -111,6 +111,8 @@ func run() error {
 		CacheSize:    int64(c.cacheMiB) << 20,
 		MemTableSize: 32 << 20,
 		BlockSize:    c.blockKiB << 10,
+		// A bulk load with nothing beside it to yield to: compactions run flat out.
+		CompactionPace: -1,
 	})
 	if err != nil {
 		return err

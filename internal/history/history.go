@@ -40,6 +40,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Defaults for Options.
@@ -52,6 +53,8 @@ const (
 	DefaultCacheSize = 64 << 20
 	// DefaultMemTableSize is the default Pebble memtable size.
 	DefaultMemTableSize = 16 << 20
+	// DefaultCompactionPace lets a compaction work at most half the time.
+	DefaultCompactionPace = 1.0
 	// DefaultBlockSize is the default Pebble data block size.
 	DefaultBlockSize = 16 << 10
 )
@@ -73,6 +76,9 @@ type Options struct {
 	CacheSize int64
 	// MemTableSize is the Pebble memtable size in bytes (default DefaultMemTableSize).
 	MemTableSize uint64
+	// CompactionPace is how long a compaction sleeps per unit of time it works (see
+	// pacedFS): 0 means DefaultCompactionPace, a negative value turns pacing off.
+	CompactionPace float64
 	// BlockSize is the Pebble data block size in bytes (default DefaultBlockSize). Lookups
 	// read one block per event they return, so smaller blocks mean less to read and
 	// decompress per result; larger ones compress better.
@@ -114,11 +120,15 @@ func Open(dir string, opts Options) (*History, error) {
 	if opts.MemTableSize == 0 {
 		opts.MemTableSize = DefaultMemTableSize
 	}
+	if opts.CompactionPace == 0 {
+		opts.CompactionPace = DefaultCompactionPace
+	}
 	if opts.BlockSize <= 0 {
 		opts.BlockSize = DefaultBlockSize
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	po := &pebble.Options{
+		FS:                          newPacedFS(vfs.Default, opts.CompactionPace),
 		Cache:                       cache,
 		Comparer:                    comparer,
 		Logger:                      pebbleLogger{opts.Logger},
