@@ -278,6 +278,8 @@ func one(t *testing.T, byName map[string][]opentrail.Event, name string) opentra
 
 var (
 	uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	// Event IDs are time-ordered UUIDs (version 7, RFC 9562; docs/capture.md).
+	eventIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	timeRE = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
 )
 
@@ -291,7 +293,7 @@ func checkRecordShape(t *testing.T, r opentrail.Event) {
 	if !timeRE.MatchString(r.EventTime) {
 		bad("eventTime", r.EventTime)
 	}
-	if !uuidRE.MatchString(r.EventID) {
+	if !eventIDRE.MatchString(r.EventID) {
 		bad("eventID", r.EventID)
 	}
 	if r.RequestID == "" {

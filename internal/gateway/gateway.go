@@ -691,7 +691,7 @@ func (g *Gateway) buildRecord(r *http.Request, x *exchange, out int64) *opentrai
 		RequestParameters:  requestParameters(r, op),
 		ResponseElements:   x.response,
 		RequestID:          x.reqID,
-		EventID:            uuid.NewString(),
+		EventID:            uuid.Must(uuid.NewV7()).String(),
 		ReadOnly:           op.ReadOnly,
 		Resources:          resources(op, g.cfg.AccountID),
 		EventType:          opentrail.EventTypeAPICall,

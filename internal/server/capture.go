@@ -35,7 +35,7 @@ func (s *Server) buildRecord(r *http.Request, c *Call, in, out any, callErr erro
 		RequestParameters:  memberJSON(in),
 		ResponseElements:   json.RawMessage("null"),
 		RequestID:          c.RequestID,
-		EventID:            uuid.NewString(),
+		EventID:            uuid.Must(uuid.NewV7()).String(),
 		ReadOnly:           c.Operation.ReadOnly,
 		Resources:          c.resources,
 		EventType:          opentrail.EventTypeAPICall,
