@@ -57,7 +57,7 @@ func (t *spliceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.fallback.RoundTrip(req)
 	}
 	for attempt := 0; ; attempt++ {
-		bc, reused, err := t.conn(req.Context(), req.URL.Host)
+		bc, reused, err := t.conn(req.Context(), req.URL.Host, attempt == 0)
 		if err != nil {
 			return nil, err
 		}
@@ -73,10 +73,10 @@ func (t *spliceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// conn returns an idle connection to host, or a new one.
-func (t *spliceTransport) conn(ctx context.Context, host string) (bc *backendConn, reused bool, err error) {
+// conn returns an idle connection to host (if pooled is set and one is there), or a new one.
+func (t *spliceTransport) conn(ctx context.Context, host string, pooled bool) (bc *backendConn, reused bool, err error) {
 	t.mu.Lock()
-	for l := t.idle[host]; len(l) > 0; l = t.idle[host] {
+	for l := t.idle[host]; pooled && len(l) > 0; l = t.idle[host] {
 		bc = l[len(l)-1]
 		t.idle[host] = l[:len(l)-1]
 		if time.Since(bc.idleSince) < idleConnTimeout {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,7 +71,20 @@ func TestSpliceGet(t *testing.T) {
 		}
 	}
 
-	// The backend drops every connection: the pooled one is dead, the GET is sent again.
+	// Concurrent GETs leave several connections in the pool; then the backend drops every
+	// connection: the pooled ones are dead, and the GET is sent again on a new one.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("big")}); err == nil {
+				_, _ = io.Copy(io.Discard, out.Body)
+				out.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
 	e.bs.CloseClientConnections()
 	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("big")})
 	if err != nil {
