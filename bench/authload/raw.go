@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -45,8 +44,6 @@ func rawOpenLoop(endpoint string, hdr http.Header, rate, conns int, dur time.Dur
 	}
 	results := make([]result, conns)
 	var wg sync.WaitGroup
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	for i := range conns {
 		c, err := net.Dial("tcp", u.Host)
 		if err != nil {
@@ -80,7 +77,7 @@ func rawOpenLoop(endpoint string, hdr http.Header, rate, conns int, dur time.Dur
 	start := time.Now()
 	interval := time.Second / time.Duration(rate)
 	issued := 0
-	for issued < n && ctx.Err() == nil {
+	for issued < n {
 		now := time.Now()
 		for issued < n && !start.Add(time.Duration(issued)*interval).After(now) {
 			tickets <- now

@@ -257,6 +257,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = x.in
 	}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, x))
+	// settle takes what the response writer saw once the proxy is done.
+	settle := func() {
+		g.spliced.Add(cw.spliced)
+		x.status = cmp.Or(cw.status, http.StatusOK)
+	}
 	defer func() {
 		// The proxy aborts the response (http.ErrAbortHandler) when a body breaks off:
 		// the client went away or the backend ended early. The request is recorded all the
@@ -264,16 +269,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// dropping the connection must not leave the read unrecorded.
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler && x.status == 0 {
-				g.spliced.Add(cw.spliced)
-				x.status = cmp.Or(cw.status, http.StatusOK)
+				settle()
 				_ = g.record(r, x, cw.n)
 			}
 			panic(v)
 		}
 	}()
 	g.proxy.ServeHTTP(cw, r)
-	g.spliced.Add(cw.spliced)
-	x.status = cmp.Or(cw.status, http.StatusOK)
+	settle()
 	if err := g.record(r, x, cw.n+cw.pending()); err != nil && g.cfg.FailClosed {
 		// The response must not complete unrecorded: drop the connection with the last
 		// bytes (or the status line) still held back, so the client sees a failed request.

@@ -182,6 +182,21 @@ func (e *env) client(key, secret string) *s3.Client {
 	})
 }
 
+// getBody GETs bucket/key through c and returns the body; a failure names what.
+func getBody(t *testing.T, c *s3.Client, what, bucket, key string) []byte {
+	t.Helper()
+	out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	defer out.Body.Close()
+	got, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatalf("%s: reading the body: %v", what, err)
+	}
+	return got
+}
+
 func code(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -197,13 +212,7 @@ func runScenario(t *testing.T, e *env, key, secret string) {
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bkt"), Key: aws.String("dir/obj"), Body: bytes.NewReader(body)}); err != nil {
 		t.Fatalf("PutObject: %v", err)
 	}
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("dir/obj")})
-	if err != nil {
-		t.Fatalf("GetObject: %v", err)
-	}
-	got, _ := io.ReadAll(out.Body)
-	out.Body.Close()
-	if !bytes.Equal(got, body) {
+	if got := getBody(t, c, "GetObject", "bkt", "dir/obj"); !bytes.Equal(got, body) {
 		t.Fatalf("GetObject returned %d bytes; want the %d put", len(got), len(body))
 	}
 	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("missing")}); code(err) != "NoSuchKey" {

@@ -45,14 +45,8 @@ func TestSpliceGet(t *testing.T) {
 	e.rec.take()
 	before := conns.Load()
 	for i := range 3 {
-		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("big")})
-		if err != nil {
-			t.Fatalf("GetObject %d: %v", i, err)
-		}
-		got, err := io.ReadAll(out.Body)
-		out.Body.Close()
-		if err != nil || !bytes.Equal(got, body) {
-			t.Fatalf("GetObject %d: %d bytes, err %v; want the %d put", i, len(got), err, len(body))
+		if got := getBody(t, c, fmt.Sprintf("GetObject %d", i), "bkt", "big"); !bytes.Equal(got, body) {
+			t.Fatalf("GetObject %d: %d bytes; want the %d put", i, len(got), len(body))
 		}
 	}
 	if n := e.g.spliced.Load(); n < 3*int64(len(body)-minSplice) {
@@ -86,13 +80,7 @@ func TestSpliceGet(t *testing.T) {
 	}
 	wg.Wait()
 	e.bs.CloseClientConnections()
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("big")})
-	if err != nil {
-		t.Fatalf("GetObject after the backend closed its connections: %v", err)
-	}
-	got, _ := io.ReadAll(out.Body)
-	out.Body.Close()
-	if !bytes.Equal(got, body) {
+	if got := getBody(t, c, "GetObject after the backend closed its connections", "bkt", "big"); !bytes.Equal(got, body) {
 		t.Fatalf("GetObject after the backend closed its connections: %d bytes", len(got))
 	}
 }
